@@ -1,0 +1,40 @@
+//! The `riffle` command.
+
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "riffle", version, about = "Kinesis Data Streams, rebuilt: server, load tool and clients")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Kinesis-compatible server.
+    Serve(serve::ServeArgs),
+    /// Drive load against any Kinesis endpoint (Riffle, AWS, or another emulator).
+    #[command(subcommand)]
+    Bench(riffle_bench::BenchCommand),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::Bench(cmd) => {
+                let report = riffle_bench::run(cmd).await?;
+                println!("{report}");
+                Ok(())
+            }
+        }
+    })
+}

@@ -1,0 +1,259 @@
+//! The single writer thread: group commit across every shard.
+//!
+//! One thread owns the active segment and the per-shard counters. It blocks for a request,
+//! drains whatever else is already queued, and writes the lot as one frame (one block per
+//! shard) with one `write`, then — under `Always` — one fsync for the whole group. Only then
+//! does it publish the blocks to readers and answer every request. A failed write or fsync
+//! poisons the log: we cannot know what reached the disk, so we stop rather than pretend.
+
+use crate::error::io_copy;
+use crate::format::{self, BlockInput, EncodedFrame, RecordRef};
+use crate::index::{self, BlockRef, Published, SegmentEntry, ShardCounters};
+use crate::segment;
+use crate::shared::{Shared, Stats};
+use crate::{AppendRecord, Appended, FsyncPolicy, LogError};
+use riffle_types::ShardKey;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::oneshot;
+
+/// A group stops draining the queue once it holds this many bytes.
+const GROUP_BYTES: usize = 16 * 1024 * 1024;
+
+pub(crate) type Reply = oneshot::Sender<Result<Vec<Appended>, LogError>>;
+
+pub(crate) struct Request {
+    pub records: Vec<AppendRecord>,
+    /// Upper bound of the encoded size.
+    pub size: usize,
+    pub reply: Reply,
+}
+
+pub(crate) struct ActiveSegment {
+    pub id: u64,
+    pub file: Arc<File>,
+    pub path: Arc<PathBuf>,
+    pub len: u64,
+}
+
+pub(crate) struct Writer {
+    shared: Arc<Shared>,
+    policy: FsyncPolicy,
+    segment_bytes: u64,
+    active: ActiveSegment,
+    /// Counters handed out, which may run ahead of what readers see.
+    counters: HashMap<ShardKey, ShardCounters>,
+    /// When the oldest write not yet fsynced happened.
+    unsynced_since: Option<Instant>,
+}
+
+impl Writer {
+    pub fn new(
+        shared: Arc<Shared>,
+        policy: FsyncPolicy,
+        segment_bytes: u64,
+        active: ActiveSegment,
+        counters: HashMap<ShardKey, ShardCounters>,
+    ) -> Self {
+        Self { shared, policy, segment_bytes, active, counters, unsynced_since: None }
+    }
+
+    pub fn spawn(self, rx: Receiver<Request>) -> std::io::Result<JoinHandle<()>> {
+        std::thread::Builder::new().name("riffle-log-writer".into()).spawn(move || self.run(&rx))
+    }
+
+    /// Runs until every sender is gone, then syncs what is left.
+    fn run(mut self, rx: &Receiver<Request>) {
+        while let Some(first) = self.next_request(rx) {
+            let mut size = first.size;
+            let mut group = vec![first];
+            while size < GROUP_BYTES {
+                let Ok(req) = rx.try_recv() else { break };
+                size += req.size;
+                group.push(req);
+            }
+            self.commit(group);
+        }
+        if self.unsynced_since.is_some() && !self.shared.is_poisoned() {
+            self.sync_or_poison();
+        }
+    }
+
+    /// Blocks for the next request, waking under `Interval` to sync when the interval is up so
+    /// an idle log still reaches the disk.
+    fn next_request(&mut self, rx: &Receiver<Request>) -> Option<Request> {
+        loop {
+            let deadline = match (self.policy, self.unsynced_since) {
+                (FsyncPolicy::Interval(d), Some(since)) if !self.shared.is_poisoned() => since + d,
+                _ => return rx.recv().ok(),
+            };
+            let now = Instant::now();
+            if deadline <= now {
+                self.sync_or_poison();
+                continue;
+            }
+            match rx.recv_timeout(deadline - now) {
+                Ok(req) => return Some(req),
+                Err(RecvTimeoutError::Timeout) => self.sync_or_poison(),
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
+    fn commit(&mut self, group: Vec<Request>) {
+        if self.shared.is_poisoned() {
+            for req in group {
+                let _ = req.reply.send(Err(LogError::Poisoned));
+            }
+            return;
+        }
+        let (frame, results) = self.assign_and_encode(&group);
+        let offset = self.active.len;
+        if let Err(e) = self.write(&frame.bytes, offset) {
+            return self.fail(group, "write", &e);
+        }
+        if self.policy == FsyncPolicy::Always
+            && let Err(e) = self.sync()
+        {
+            return self.fail(group, "fsync", &e);
+        }
+        let base = offset + frame.body_start;
+        let published: Vec<Published> = frame
+            .blocks
+            .iter()
+            .map(|h| Published {
+                shard: h.shard,
+                block: BlockRef {
+                    first_counter: h.first_counter,
+                    offset: base + u64::from(h.body_offset),
+                    first_arrival: h.first_arrival,
+                    last_arrival: h.last_arrival,
+                    count: h.count,
+                    len: h.body_len,
+                    crc: h.crc,
+                },
+            })
+            .collect();
+        self.shared.index.write().publish(&published, self.active.len);
+        let records: usize = results.iter().map(Vec::len).sum();
+        Stats::add(&self.shared.stats.records, records as u64);
+        for (req, res) in group.into_iter().zip(results) {
+            // The caller may have stopped waiting; the records are stored all the same.
+            let _ = req.reply.send(Ok(res));
+        }
+        if self.active.len >= self.segment_bytes
+            && let Err(e) = self.roll()
+        {
+            self.poison("segment roll", &e);
+        }
+    }
+
+    /// Hands out counters and arrival times in request order and builds the frame.
+    fn assign_and_encode(&mut self, group: &[Request]) -> (EncodedFrame, Vec<Vec<Appended>>) {
+        let now = wall_clock_ms();
+        let mut blocks: BTreeMap<ShardKey, BlockInput<'_>> = BTreeMap::new();
+        let mut results = Vec::with_capacity(group.len());
+        for req in group {
+            let mut res = Vec::with_capacity(req.records.len());
+            for rec in &req.records {
+                let c = self.counters.entry(rec.shard).or_default();
+                let counter = c.next;
+                // Arrival never goes backwards within a shard, even if the clock does, so
+                // `counter_at_timestamp` can binary-search.
+                let arrival = now.max(c.last_arrival);
+                c.next += 1;
+                c.last_arrival = arrival;
+                let block = blocks.entry(rec.shard).or_insert_with(|| BlockInput {
+                    shard: rec.shard,
+                    first_counter: counter,
+                    records: Vec::new(),
+                });
+                block.records.push(RecordRef { arrival, partition_key: &rec.partition_key, data: &rec.data });
+                res.push(Appended { counter, arrival_ms: arrival });
+            }
+            results.push(res);
+        }
+        let inputs: Vec<BlockInput<'_>> = blocks.into_values().collect();
+        (format::encode_data_frame(&inputs), results)
+    }
+
+    fn write(&mut self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+        #[cfg(test)]
+        self.shared.faults.before_write()?;
+        self.active.file.write_all_at(bytes, offset)?;
+        self.active.len += bytes.len() as u64;
+        self.unsynced_since.get_or_insert_with(Instant::now);
+        Stats::add(&self.shared.stats.frames, 1);
+        Stats::add(&self.shared.stats.bytes_written, bytes.len() as u64);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> std::io::Result<()> {
+        #[cfg(test)]
+        self.shared.faults.before_sync()?;
+        // fdatasync: the file's length is data for this purpose, so it is flushed too.
+        self.active.file.sync_data()?;
+        self.unsynced_since = None;
+        Stats::add(&self.shared.stats.fsyncs, 1);
+        Ok(())
+    }
+
+    fn sync_or_poison(&mut self) {
+        if let Err(e) = self.sync() {
+            self.poison("fsync", &io_copy(&self.active.path, &e));
+        }
+    }
+
+    fn fail(&self, group: Vec<Request>, what: &str, e: &std::io::Error) {
+        self.poison(what, &io_copy(&self.active.path, e));
+        for req in group {
+            let _ = req.reply.send(Err(io_copy(&self.active.path, e)));
+        }
+    }
+
+    fn poison(&self, what: &str, error: &LogError) {
+        self.shared.poisoned.store(true, Ordering::Release);
+        tracing::error!(%error, "{what} failed; the log is poisoned and accepts no more writes");
+    }
+
+    /// Seals the active segment and starts the next with a checkpoint of every live shard.
+    fn roll(&mut self) -> Result<(), LogError> {
+        // Synced under every policy, so a crash can only ever tear the last segment — the one
+        // recovery may truncate. Earlier segments must be whole or the log will not open.
+        if self.unsynced_since.is_some() {
+            self.sync().map_err(|e| io_copy(&self.active.path, &e))?;
+        }
+        let checkpoint = index::checkpoint_entries(&self.counters, &self.shared.index.read());
+        let id = self.active.id + 1;
+        let (file, path, len) = segment::create_segment(&self.shared.dir, id, &checkpoint, false)?;
+        Stats::add(&self.shared.stats.segments_created, 1);
+        Stats::add(&self.shared.stats.fsyncs, 2);
+        let next = ActiveSegment { id, file: Arc::new(file), path: Arc::new(path), len };
+        let entry = SegmentEntry {
+            file: Arc::clone(&next.file),
+            path: Arc::clone(&next.path),
+            len,
+            shards: Vec::new(),
+        };
+        {
+            let mut idx = self.shared.index.write();
+            let (sealed, blocks) = idx.activate(id, entry, Some(self.active.len));
+            // Just written, so likely to be read soon: start it off in the cache.
+            self.shared.cache.lock().insert(sealed, Arc::new(blocks));
+        }
+        tracing::debug!(segment = id, "rolled to a new segment");
+        self.active = next;
+        Ok(())
+    }
+}
+
+pub(crate) fn wall_clock_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,171 @@
+//! Error codes as the wire knows them, and the error value every handler returns.
+
+use std::fmt;
+
+/// Every error type a Kinesis endpoint answers with. The name is the `__type` on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    AccessDenied,
+    ExpiredIterator,
+    ExpiredNextToken,
+    IncompleteSignature,
+    InternalFailure,
+    InvalidArgument,
+    InvalidSignature,
+    KmsAccessDenied,
+    KmsDisabled,
+    KmsInvalidState,
+    KmsNotFound,
+    KmsOptInRequired,
+    KmsThrottling,
+    LimitExceeded,
+    MissingAuthenticationToken,
+    ProvisionedThroughputExceeded,
+    ResourceInUse,
+    ResourceNotFound,
+    Serialization,
+    ServiceUnavailable,
+    Throttling,
+    UnknownOperation,
+    UnrecognizedClient,
+    Validation,
+}
+
+impl ErrorCode {
+    /// The `__type` AWS sends (bare shape name, no namespace).
+    pub fn type_name(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            AccessDenied => "AccessDeniedException",
+            ExpiredIterator => "ExpiredIteratorException",
+            ExpiredNextToken => "ExpiredNextTokenException",
+            IncompleteSignature => "IncompleteSignatureException",
+            InternalFailure => "InternalFailureException",
+            InvalidArgument => "InvalidArgumentException",
+            InvalidSignature => "InvalidSignatureException",
+            KmsAccessDenied => "KMSAccessDeniedException",
+            KmsDisabled => "KMSDisabledException",
+            KmsInvalidState => "KMSInvalidStateException",
+            KmsNotFound => "KMSNotFoundException",
+            KmsOptInRequired => "KMSOptInRequired",
+            KmsThrottling => "KMSThrottlingException",
+            LimitExceeded => "LimitExceededException",
+            MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            ProvisionedThroughputExceeded => "ProvisionedThroughputExceededException",
+            ResourceInUse => "ResourceInUseException",
+            ResourceNotFound => "ResourceNotFoundException",
+            Serialization => "SerializationException",
+            ServiceUnavailable => "ServiceUnavailable",
+            Throttling => "ThrottlingException",
+            UnknownOperation => "UnknownOperationException",
+            UnrecognizedClient => "UnrecognizedClientException",
+            Validation => "ValidationException",
+        }
+    }
+
+    /// The HTTP status AWS answers with: 400 for every client error, 500 for the one modeled
+    /// fault, 503 when unavailable, 403 for authentication failures.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InternalFailure => 500,
+            ServiceUnavailable => 503,
+            MissingAuthenticationToken | IncompleteSignature | InvalidSignature | UnrecognizedClient | AccessDenied => {
+                403
+            }
+            ExpiredIterator
+            | ExpiredNextToken
+            | InvalidArgument
+            | KmsAccessDenied
+            | KmsDisabled
+            | KmsInvalidState
+            | KmsNotFound
+            | KmsOptInRequired
+            | KmsThrottling
+            | LimitExceeded
+            | ProvisionedThroughputExceeded
+            | ResourceInUse
+            | ResourceNotFound
+            | Serialization
+            | Throttling
+            | UnknownOperation
+            | Validation => 400,
+        }
+    }
+
+    /// Whether a well-behaved client should retry the same request.
+    pub fn is_retryable(self) -> bool {
+        use ErrorCode::*;
+        match self {
+            InternalFailure
+            | ServiceUnavailable
+            | Throttling
+            | ProvisionedThroughputExceeded
+            | LimitExceeded
+            | KmsThrottling => true,
+            AccessDenied
+            | ExpiredIterator
+            | ExpiredNextToken
+            | IncompleteSignature
+            | InvalidArgument
+            | InvalidSignature
+            | KmsAccessDenied
+            | KmsDisabled
+            | KmsInvalidState
+            | KmsNotFound
+            | KmsOptInRequired
+            | MissingAuthenticationToken
+            | ResourceInUse
+            | ResourceNotFound
+            | Serialization
+            | UnknownOperation
+            | UnrecognizedClient
+            | Validation => false,
+        }
+    }
+}
+
+/// An error answer: a code and AWS's message text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidArgument, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ResourceNotFound, message)
+    }
+
+    pub fn in_use(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::ResourceInUse, message)
+    }
+
+    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::LimitExceeded, message)
+    }
+
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Serialization, message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::InternalFailure, "Internal Service Failure")
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.type_name(), self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,50 @@
+//! The server's resolved configuration (the CLI builds it from flags).
+
+use riffle_log::FsyncPolicy;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where data lives.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    /// A durable data directory.
+    Disk(PathBuf),
+    /// A throwaway temporary directory, never fsynced, removed at shutdown.
+    InMemory,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub addr: SocketAddr,
+    pub storage: Storage,
+    pub fsync: FsyncPolicy,
+    /// Region and account that ARNs and error messages name.
+    pub region: String,
+    pub account_id: String,
+    /// How long a stream stays CREATING, DELETING and UPDATING.
+    pub create_delay: Duration,
+    pub delete_delay: Duration,
+    pub update_delay: Duration,
+    /// The account's shard quota (open shards over all streams).
+    pub shard_limit: u32,
+    /// How often retention is enforced and expired segments reclaimed.
+    pub retention_interval: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 4567)),
+            storage: Storage::Disk(PathBuf::from("riffle-data")),
+            fsync: FsyncPolicy::Always,
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            create_delay: Duration::from_millis(500),
+            delete_delay: Duration::from_millis(500),
+            update_delay: Duration::from_millis(500),
+            shard_limit: 20_000,
+            retention_interval: Duration::from_secs(30),
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The HTTP front: one `POST /` route; `X-Amz-Target` names the operation and the content type
+//! picks the encoding, for the request and its answer alike.
+
+use crate::ops;
+use crate::state::App;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use riffle_proto::{ApiError, ErrorCode, Operation, Protocol, encode_error};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// Largest request body accepted. A 10 MiB PutRecords is about 13.4 MiB as base64 JSON.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let proto =
+        Protocol::from_content_type(req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
+    // A bug must cost one request a 500, never the connection: run it where a panic is caught.
+    let result = match tokio::spawn(async move { answer(&app, proto, req).await }).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "request handler panicked");
+            Err(ApiError::internal())
+        }
+    };
+    Ok(respond(proto, result))
+}
+
+async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Result<Vec<u8>, ApiError> {
+    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let op = Operation::from_target(target);
+    if req.method() != Method::POST {
+        return Err(ApiError::new(ErrorCode::UnknownOperation, "Only POST is supported."));
+    }
+    let Some(op) = op else {
+        return Err(ApiError::new(ErrorCode::UnknownOperation, format!("Unknown operation {target}.")));
+    };
+    let body = Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await.map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            ApiError::serialization(format!("Request body is larger than {MAX_BODY_BYTES} bytes."))
+        } else {
+            ApiError::serialization(format!("Could not read the request body: {e}"))
+        }
+    })?;
+    ops::dispatch(app, op, proto, &body.to_bytes()).await
+}
+
+fn respond(proto: Protocol, result: Result<Vec<u8>, ApiError>) -> Response<Full<Bytes>> {
+    let (status, body, error_type) = match result {
+        Ok(body) => (StatusCode::OK, body, None),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (status, encode_error(proto, &e), Some(e.code.type_name()))
+        }
+    };
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(proto.content_type()));
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+        h.insert("x-amzn-requestid", id);
+    }
+    if let Some(t) = error_type {
+        h.insert("x-amzn-errortype", HeaderValue::from_static(t));
+    }
+    resp
+}
+
+/// A random version-4 UUID, as AWS request ids are.
+fn request_id() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}

@@ -1,0 +1,164 @@
+//! `riffle serve`: the Kinesis Data Streams API over a durable log.
+//!
+//! [`start`] recovers the catalog and the log from the data directory, binds the listener and
+//! serves HTTP/1.1 and HTTP/2 (prior knowledge) on one port until [`Server::shutdown`].
+
+mod catalog;
+mod config;
+mod http;
+mod ops;
+mod state;
+mod token;
+
+pub use config::{ServerConfig, Storage};
+
+use catalog::{CatalogStore, StreamStatus};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::graceful::GracefulShutdown;
+use riffle_log::{FsyncPolicy, Log, LogOptions};
+use state::App;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Log(#[from] riffle_log::LogError),
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// A running server.
+pub struct Server {
+    local_addr: SocketAddr,
+    data_dir: PathBuf,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+    app: Arc<App>,
+    /// Keeps an in-memory server's throwaway directory alive until shutdown.
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to a few seconds), and closes the log.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+        self.app.log.shutdown();
+    }
+}
+
+pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
+    let (dir, temp, fsync) = match &config.storage {
+        Storage::Disk(p) => (p.clone(), None, config.fsync),
+        Storage::InMemory => {
+            let t = tempfile::Builder::new()
+                .prefix("riffle-mem-")
+                .tempdir()
+                .map_err(|source| ServerError::DataDir { path: std::env::temp_dir(), source })?;
+            (t.path().to_path_buf(), Some(t), FsyncPolicy::Never)
+        }
+    };
+    let dir_err = |source| ServerError::DataDir { path: dir.clone(), source };
+    std::fs::create_dir_all(&dir).map_err(dir_err)?;
+    let log = Log::open(&dir.join("log"), LogOptions { fsync, ..LogOptions::default() })?;
+    let store = CatalogStore::new(&dir);
+    let mut cat = store.load()?;
+    settle_after_restart(&mut cat, &log);
+    store.save(&cat)?;
+    let tokens = token::TokenKey::load_or_create(&dir).map_err(dir_err)?;
+    let listener =
+        TcpListener::bind(config.addr).await.map_err(|source| ServerError::Bind { addr: config.addr, source })?;
+    let local_addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
+    let retention_every = config.retention_interval;
+    let app = Arc::new(App::new(config, cat, store, log, tokens));
+    ops::enforce_retention(&app).await;
+
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(serve(Arc::clone(&app), listener, rx.clone()));
+    tokio::spawn(retention_loop(Arc::clone(&app), retention_every, rx));
+    Ok(Server { local_addr, data_dir: dir, shutdown: tx, task, app, _temp: temp })
+}
+
+/// A restart finishes what was in flight: CREATING and UPDATING streams become ACTIVE, DELETING
+/// ones are removed, and log data of streams the catalog no longer has is dropped.
+fn settle_after_restart(cat: &mut catalog::Catalog, log: &Log) {
+    let deleting: Vec<String> =
+        cat.streams.values().filter(|s| s.status == StreamStatus::Deleting).map(|s| s.name.clone()).collect();
+    for name in deleting {
+        cat.remove(&name);
+    }
+    for s in cat.streams.values_mut() {
+        s.status = StreamStatus::Active;
+    }
+    for key in log.shards() {
+        let known = cat.by_uid(key.stream_uid()).is_some_and(|s| s.shard(key.shard()).is_some());
+        if !known {
+            log.drop_shard(key);
+        }
+        if key.stream_uid() >= cat.next_uid {
+            // Never hand out a uid the log has seen, even if the catalog lost it.
+            cat.next_uid = key.stream_uid() + 1;
+        }
+    }
+}
+
+async fn serve(app: Arc<App>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let app = Arc::clone(&app);
+                let svc = hyper::service::service_fn(move |req| http::handle(Arc::clone(&app), req));
+                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after 5 s; closing them");
+    }
+}
+
+async fn retention_loop(app: Arc<App>, every: Duration, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => ops::enforce_retention(&app).await,
+            _ = shutdown.changed() => return,
+        }
+    }
+}

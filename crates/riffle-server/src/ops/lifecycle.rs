@@ -1,0 +1,83 @@
+//! Status transitions that happen after a delay, and retention enforcement.
+//!
+//! AWS moves a stream through CREATING, UPDATING and DELETING asynchronously; clients poll
+//! (waiters) until it settles. We reproduce that with short, configurable delays so clients'
+//! waiting code is exercised, not skipped.
+
+use crate::state::{App, now_ms};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// After `delay`, applies `f` to the stream named `name` — if it is still the same stream
+/// instance (a deleted and recreated name is left alone).
+pub fn after(
+    app: &Arc<App>,
+    delay: Duration,
+    name: String,
+    f: impl FnOnce(&mut crate::catalog::Stream) + Send + 'static,
+) {
+    let uid = app.catalog.read().streams.get(&name).map(|s| s.uid);
+    let app = Arc::clone(app);
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let changed = {
+            let mut cat = app.catalog.write();
+            match cat.streams.get_mut(&name) {
+                Some(s) if Some(s.uid) == uid => {
+                    f(s);
+                    true
+                }
+                _ => false,
+            }
+        };
+        if changed && let Err(e) = app.persist() {
+            tracing::error!(stream = %name, error = %e, "could not persist a status change");
+        }
+    });
+}
+
+/// After `delay`, removes the stream and lets the log reclaim its data.
+pub fn remove_after(app: &Arc<App>, delay: Duration, name: String) {
+    let uid = app.catalog.read().streams.get(&name).map(|s| s.uid);
+    let app = Arc::clone(app);
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let removed = {
+            let mut cat = app.catalog.write();
+            match cat.streams.get(&name) {
+                Some(s) if Some(s.uid) == uid => cat.remove(&name),
+                _ => None,
+            }
+        };
+        if let Some(s) = removed {
+            // Persist first: if we crash after, the log's shards are dropped again at start.
+            if let Err(e) = app.persist() {
+                tracing::error!(stream = %name, error = %e, "could not persist a deletion");
+            }
+            for sh in &s.shards {
+                app.log.drop_shard(s.shard_key(sh.index));
+            }
+        }
+    });
+}
+
+/// Hides records older than each stream's retention and deletes log segments nobody needs.
+pub async fn enforce_retention(app: &Arc<App>) {
+    let now = now_ms();
+    {
+        let cat = app.catalog.read();
+        for s in cat.streams.values() {
+            let cutoff = now - s.retention_ms();
+            for sh in &s.shards {
+                app.log.set_retention_cutoff(s.shard_key(sh.index), cutoff);
+            }
+        }
+    }
+    let log = app.log.clone();
+    match tokio::task::spawn_blocking(move || log.reclaim()).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(segments = n, "reclaimed expired log segments"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "reclaiming log segments failed"),
+        Err(e) => tracing::warn!(error = %e, "reclaim task failed"),
+    }
+}

@@ -1,0 +1,143 @@
+//! One module per group of operations, and the one exhaustive dispatch over them.
+
+mod data;
+mod lifecycle;
+mod records;
+mod retention;
+mod shards;
+mod streams;
+mod tags;
+
+pub use lifecycle::enforce_retention;
+
+use crate::catalog::{Shard, Stream};
+use crate::state::{App, now_ms};
+use riffle_proto::shapes::{HashKeyRangeOut, SequenceNumberRangeOut, ShardOut, StreamRef};
+use riffle_proto::{ApiError, Operation, Protocol, Violations};
+use riffle_types::{SequenceNumber, ShardId};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// An encoded answer body; empty for operations without output.
+pub type Answer = Vec<u8>;
+
+fn encode<T: Serialize>(proto: Protocol, out: T) -> Answer {
+    proto.encode(&out)
+}
+
+/// Runs one operation: decode, validate, act, encode.
+pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8]) -> Result<Answer, ApiError> {
+    use Operation::*;
+    let none = |()| Vec::new();
+    Ok(match op {
+        CreateStream => streams::create(app, proto.decode(body)?).await.map(none)?,
+        DeleteStream => streams::delete(app, proto.decode(body)?).await.map(none)?,
+        DescribeStream => encode(proto, streams::describe(app, proto.decode(body)?).await?),
+        DescribeStreamSummary => encode(proto, streams::summary(app, proto.decode(body)?).await?),
+        ListStreams => encode(proto, streams::list(app, proto.decode(body)?).await?),
+        DescribeLimits => encode(proto, streams::limits(app).await?),
+        ListShards => encode(proto, shards::list(app, proto.decode(body)?).await?),
+        IncreaseStreamRetentionPeriod => retention::increase(app, proto.decode(body)?).await.map(none)?,
+        DecreaseStreamRetentionPeriod => retention::decrease(app, proto.decode(body)?).await.map(none)?,
+        AddTagsToStream => tags::add(app, proto.decode(body)?).await.map(none)?,
+        RemoveTagsFromStream => tags::remove(app, proto.decode(body)?).await.map(none)?,
+        ListTagsForStream => encode(proto, tags::list(app, proto.decode(body)?).await?),
+        PutRecord => encode(proto, records::put_record(app, proto.decode(body)?).await?),
+        PutRecords => encode(proto, records::put_records(app, proto.decode(body)?).await?),
+        GetShardIterator => encode(proto, data::get_shard_iterator(app, proto.decode(body)?).await?),
+        GetRecords => encode(proto, data::get_records(app, proto.decode(body)?).await?),
+        DeleteResourcePolicy
+        | DeregisterStreamConsumer
+        | DescribeAccountSettings
+        | DescribeStreamConsumer
+        | DisableEnhancedMonitoring
+        | EnableEnhancedMonitoring
+        | GetResourcePolicy
+        | ListStreamConsumers
+        | ListTagsForResource
+        | MergeShards
+        | PutResourcePolicy
+        | RegisterStreamConsumer
+        | SplitShard
+        | StartStreamEncryption
+        | StopStreamEncryption
+        | SubscribeToShard
+        | TagResource
+        | UntagResource
+        | UpdateAccountSettings
+        | UpdateMaxRecordSize
+        | UpdateShardCount
+        | UpdateStreamMode
+        | UpdateStreamWarmThroughput => {
+            return Err(ApiError::invalid_argument(format!(
+                "{} is not supported by this version of Riffle yet.",
+                op.name()
+            )));
+        }
+    })
+}
+
+/// Model constraints of the StreamName / StreamARN pair.
+pub(crate) fn validate_stream_ref(v: &mut Violations, r: &StreamRef) {
+    v.name(r.stream_name.as_deref(), "streamName");
+    if let Some(arn) = r.stream_arn.as_deref() {
+        v.length(Some(arn), "streamARN", 1, 2048);
+        if !arn_pattern_ok(arn) {
+            v.pattern_failed(arn, "streamARN", "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+");
+        }
+    }
+}
+
+/// `arn:aws.*:kinesis:.*:\d{12}:stream/\S+` (a full match), checked without a regex engine.
+fn arn_pattern_ok(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("arn:aws") else { return false };
+    let Some(k) = rest.find(":kinesis:") else { return false };
+    let rest = &rest[k + ":kinesis:".len()..];
+    rest.match_indices(":stream/").any(|(i, m)| {
+        let before = &rest[..i];
+        let name = &rest[i + m.len()..];
+        let n = before.len();
+        n >= 12
+            && before[n - 12..].bytes().all(|b| b.is_ascii_digit())
+            && (n == 12 || before[..n - 12].ends_with(':'))
+            && !name.is_empty()
+            && !name.chars().any(char::is_whitespace)
+    })
+}
+
+pub(crate) fn shard_out(s: &Stream, sh: &Shard) -> ShardOut {
+    let key = s.shard_key(sh.index);
+    ShardOut {
+        shard_id: ShardId(sh.index).to_string(),
+        parent_shard_id: sh.parent.map(|p| ShardId(p).to_string()),
+        adjacent_parent_shard_id: sh.adjacent_parent.map(|p| ShardId(p).to_string()),
+        hash_key_range: HashKeyRangeOut {
+            starting_hash_key: sh.start.to_string(),
+            ending_hash_key: sh.end.to_string(),
+        },
+        sequence_number_range: SequenceNumberRangeOut {
+            starting_sequence_number: SequenceNumber::new(key, 0).to_string(),
+            ending_sequence_number: sh.closed.map(|c| SequenceNumber::new(key, c.ending_counter).to_string()),
+        },
+    }
+}
+
+/// Shards a client may still see: open ones, and closed ones whose data is within retention.
+pub(crate) fn visible_shards(s: &Stream) -> impl Iterator<Item = ShardOut> + '_ {
+    let horizon = now_ms() - s.retention_ms();
+    s.shards.iter().filter(move |sh| sh.closed.is_none_or(|c| c.closed_ms >= horizon)).map(move |sh| shard_out(s, sh))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn arn_pattern() {
+        use super::arn_pattern_ok as ok;
+        assert!(ok("arn:aws:kinesis:us-east-1:000000000000:stream/s"));
+        assert!(ok("arn:aws-cn:kinesis:cn-north-1:123456789012:stream/a.b"));
+        assert!(!ok("arn:aws:kinesis:us-east-1:00000000000:stream/s"));
+        assert!(!ok("arn:aws:kinesis:us-east-1:000000000000:stream/"));
+        assert!(!ok("arn:aws:s3:us-east-1:000000000000:stream/s"));
+        assert!(!ok("arn:aws:kinesis:us-east-1:000000000000:stream/a b"));
+    }
+}

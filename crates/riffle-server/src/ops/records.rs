@@ -1,0 +1,187 @@
+//! PutRecord and PutRecords: validate, route by hash key, append durably, answer in order.
+
+use super::validate_stream_ref;
+use crate::catalog::{Stream, StreamStatus};
+use crate::state::App;
+use bytes::Bytes;
+use riffle_log::AppendRecord;
+use riffle_proto::shapes::{PutRecordInput, PutRecordOutput, PutRecordsInput, PutRecordsOutput, PutRecordsResultEntry};
+use riffle_proto::{ApiError, Violations};
+use riffle_types::{HashKey, SequenceNumber, ShardId, limits, partition_key_hash};
+use std::sync::Arc;
+
+/// Largest PutRecords payload (data + partition keys), per current AWS documentation.
+const MAX_PUT_RECORDS_BYTES: usize = 10 * 1024 * 1024;
+/// The model's largest blob.
+const MAX_DATA_BYTES: usize = 10 * 1024 * 1024;
+
+/// How AWS (a Java service) prints a blob in validation messages.
+fn shown_blob(len: usize) -> String {
+    format!("java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]")
+}
+
+/// Model checks shared by both operations' records.
+fn validate_entry(v: &mut Violations, data: Option<usize>, pk: &Option<String>, ehk: &Option<String>, path: &str) {
+    if data.is_none() {
+        v.push(None, &format!("{path}data"), "not be null");
+    }
+    if let Some(n) = data.filter(|&n| n > MAX_DATA_BYTES) {
+        v.push(
+            Some(&shown_blob(n)),
+            &format!("{path}data"),
+            format!("have length less than or equal to {MAX_DATA_BYTES}"),
+        );
+    }
+    v.required(pk, &format!("{path}partitionKey"));
+    v.length(pk.as_deref(), &format!("{path}partitionKey"), 1, 256);
+    if let Some(k) = ehk.as_deref().filter(|k| !hash_key_pattern(k)) {
+        v.pattern_failed(k, &format!("{path}explicitHashKey"), "0|([1-9]\\d{0,38})");
+    }
+}
+
+/// `0|([1-9]\d{0,38})`.
+fn hash_key_pattern(s: &str) -> bool {
+    s == "0" || (!s.is_empty() && s.len() <= 39 && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `0|([1-9]\d{0,128})`.
+pub(crate) fn sequence_pattern(s: &str) -> bool {
+    s == "0" || (!s.is_empty() && s.len() <= 129 && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The hash key of a record: its explicit key if it has one, else MD5 of its partition key.
+fn hash_key(pk: &str, ehk: Option<&str>) -> Result<HashKey, ApiError> {
+    match ehk {
+        None => Ok(partition_key_hash(pk)),
+        Some(k) => HashKey::parse(k).ok_or_else(|| {
+            ApiError::invalid_argument(format!(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {k}"
+            ))
+        }),
+    }
+}
+
+/// Records can be written while a stream is ACTIVE or UPDATING; otherwise it is "not found".
+fn writable<'a>(app: &App, cat: &'a crate::catalog::Catalog, name: &str) -> Result<&'a Stream, ApiError> {
+    match cat.streams.get(name) {
+        Some(s) if matches!(s.status, StreamStatus::Active | StreamStatus::Updating) => Ok(s),
+        _ => Err(app.not_found(name)),
+    }
+}
+
+fn too_large(s: &Stream, data: usize, pk: usize, path: &str) -> Option<ApiError> {
+    let max = s.max_record_bytes();
+    (data + pk > max).then(|| {
+        let mut v = Violations::new();
+        v.push(Some(&shown_blob(data)), &format!("{path}data"), format!("have length less than or equal to {max}"));
+        v.finish().unwrap_err()
+    })
+}
+
+pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutRecordOutput, ApiError> {
+    let mut v = Violations::new();
+    validate_stream_ref(&mut v, &input.stream);
+    let data_len = input.data.as_ref().map(|d| d.0.len());
+    validate_entry(&mut v, data_len, &input.partition_key, &input.explicit_hash_key, "");
+    if let Some(s) = input.sequence_number_for_ordering.as_deref().filter(|s| !sequence_pattern(s)) {
+        v.pattern_failed(s, "sequenceNumberForOrdering", "0|([1-9]\\d{0,128})");
+    }
+    v.finish()?;
+    let (data, pk) = (input.data.expect("validated").0, input.partition_key.expect("validated"));
+    let key = hash_key(&pk, input.explicit_hash_key.as_deref())?;
+    let name = app.resolve_name(&input.stream)?;
+    let record = {
+        let cat = app.catalog.read();
+        let s = writable(app, &cat, &name)?;
+        if let Some(e) = too_large(s, data.len(), pk.len(), "") {
+            return Err(e);
+        }
+        if let Some(o) = input.sequence_number_for_ordering.as_deref() {
+            // Our numbers already increase per shard in write order; we only refuse foreign ones.
+            match SequenceNumber::parse(o) {
+                Ok(seq) if seq.stream_uid == s.uid => {}
+                _ if o == "0" => {}
+                _ => {
+                    return Err(ApiError::invalid_argument(format!(
+                        "ExclusiveMinimumSequenceNumber {o} used in PutRecord on stream {name} under account {} is invalid.",
+                        app.account()
+                    )));
+                }
+            }
+        }
+        AppendRecord { shard: s.shard_key(s.route(key)), partition_key: Bytes::from(pk), data }
+    };
+    let shard = record.shard;
+    let appended = app.log.append(vec![record]).await.map_err(log_failure)?;
+    Ok(PutRecordOutput {
+        shard_id: ShardId(shard.shard()).to_string(),
+        sequence_number: SequenceNumber::new(shard, appended[0].counter).to_string(),
+        encryption_type: "NONE",
+    })
+}
+
+pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRecordsOutput, ApiError> {
+    let mut v = Violations::new();
+    validate_stream_ref(&mut v, &input.stream);
+    v.required(&input.records, "records");
+    if let Some(records) = &input.records {
+        if records.is_empty() {
+            v.push(Some(&"[]"), "records", "have length greater than or equal to 1");
+        } else if records.len() > limits::MAX_PUT_RECORDS {
+            v.push(Some(&"[...]"), "records", format!("have length less than or equal to {}", limits::MAX_PUT_RECORDS));
+        }
+        for (i, r) in records.iter().enumerate() {
+            let path = format!("records.{}.member.", i + 1);
+            validate_entry(&mut v, r.data.as_ref().map(|d| d.0.len()), &r.partition_key, &r.explicit_hash_key, &path);
+        }
+    }
+    v.finish()?;
+    let entries = input.records.expect("validated");
+    let total: usize = entries
+        .iter()
+        .map(|r| r.data.as_ref().map_or(0, |d| d.0.len()) + r.partition_key.as_ref().map_or(0, String::len))
+        .sum();
+    if total > MAX_PUT_RECORDS_BYTES {
+        return Err(ApiError::invalid_argument("Records size exceeds 10 MB limit"));
+    }
+    let mut keys = Vec::with_capacity(entries.len());
+    for r in &entries {
+        keys.push(hash_key(r.partition_key.as_deref().unwrap_or_default(), r.explicit_hash_key.as_deref())?);
+    }
+    let name = app.resolve_name(&input.stream)?;
+    let batch = {
+        let cat = app.catalog.read();
+        let s = writable(app, &cat, &name)?;
+        let mut batch = Vec::with_capacity(entries.len());
+        for (i, (r, key)) in entries.into_iter().zip(keys).enumerate() {
+            let (data, pk) = (r.data.expect("validated").0, r.partition_key.expect("validated"));
+            if let Some(e) = too_large(s, data.len(), pk.len(), &format!("records.{}.member.", i + 1)) {
+                return Err(e);
+            }
+            batch.push(AppendRecord { shard: s.shard_key(s.route(key)), partition_key: Bytes::from(pk), data });
+        }
+        batch
+    };
+    let shards: Vec<_> = batch.iter().map(|r| r.shard).collect();
+    let appended = app.log.append(batch).await.map_err(log_failure)?;
+    Ok(PutRecordsOutput {
+        failed_record_count: 0,
+        records: shards
+            .into_iter()
+            .zip(appended)
+            .map(|(shard, a)| PutRecordsResultEntry {
+                sequence_number: Some(SequenceNumber::new(shard, a.counter).to_string()),
+                shard_id: Some(ShardId(shard.shard()).to_string()),
+                error_code: None,
+                error_message: None,
+            })
+            .collect(),
+        encryption_type: "NONE",
+    })
+}
+
+/// A write the log could not make durable is an internal failure: the client retries.
+fn log_failure(e: riffle_log::LogError) -> ApiError {
+    tracing::error!(error = %e, "append failed");
+    ApiError::internal()
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace (unit, property, integration through the AWS SDK for Rust,
+# crash tests that SIGKILL the server) and the Python suite (boto3 and the AWS CLI, installed
+# pinned into .venv by tests/python/run.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test (workspace)"
+cargo test --workspace --locked
+
+echo "== python suite (boto3, AWS CLI)"
+cargo build --locked -p riffle-cli
+RIFFLE_BIN="$PWD/target/debug/riffle" bash tests/python/run.sh
