@@ -16,6 +16,8 @@
 #   --out FILE         markdown file to update (default BENCHMARKS.md at the repo root)
 #   --timeout SECS     hard limit for the whole script (default 2700)
 #
+# Environment: RIFFLE_BENCH_BIN=/path/to/riffle uses that binary instead of building riffle-cli.
+#
 # Peers are installed pinned into $RIFFLE_BENCH_CACHE (default ~/.cache/riffle-bench-peers):
 # npm packages kinesalite and kinesis-local (kinesis-mock's Node build), and a venv with
 # moto[server]. Every server listens on 127.0.0.1 (kinesis-mock has no bind option and listens
@@ -44,7 +46,7 @@ while [[ $# -gt 0 ]]; do
     --targets) TARGETS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --timeout) TOTAL_TIMEOUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -111,9 +113,16 @@ cd "$ROOT"
 log "building the bench driver and riffle (release)"
 cargo build --release -p riffle-bench --example bench > "$RESULTS/build-bench.log" 2>&1 \
   || { echo "cannot build riffle-bench; see $RESULTS/build-bench.log" >&2; exit 1; }
-RIFFLE_BIN="$ROOT/target/release/riffle"
-if ! cargo build --release -p riffle-cli > "$RESULTS/build-riffle.log" 2>&1; then
-  UNAVAILABLE[riffle]="riffle-cli does not build (see bench-out/peers-$RUN_ID/build-riffle.log)"
+RIFFLE_BIN="${RIFFLE_BENCH_BIN:-}"
+if [[ -n "$RIFFLE_BIN" ]]; then
+  RIFFLE_DESC="riffle binary $RIFFLE_BIN ($("$RIFFLE_BIN" --version 2>/dev/null || echo 'unknown version'))"
+else
+  RIFFLE_BIN="$ROOT/target/release/riffle"
+  RIFFLE_DESC="riffle $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
+  git -C "$ROOT" diff --quiet HEAD 2>/dev/null || RIFFLE_DESC="$RIFFLE_DESC (dirty tree)"
+  if ! cargo build --release -p riffle-cli > "$RESULTS/build-riffle.log" 2>&1; then
+    UNAVAILABLE[riffle]="riffle-cli does not build (see bench-out/peers-$RUN_ID/build-riffle.log)"
+  fi
 fi
 
 # The driver is `riffle bench` once it prints JSON reports, else the crate's example binary
@@ -253,9 +262,7 @@ done
 # ---------------------------------------------------------------- report
 cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 mem="$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
-riffle_rev="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
-git -C "$ROOT" diff --quiet HEAD 2>/dev/null || riffle_rev="$riffle_rev (dirty tree)"
-versions="riffle $riffle_rev; $(rustc --version); node $(node --version); kinesalite $(npm_version kinesalite); kinesis-local $(npm_version kinesis-local) (kinesis-mock); moto $("$MOTO_PY" -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?') on $("$MOTO_PY" --version 2>&1)"
+versions="$RIFFLE_DESC; $(rustc --version); node $(node --version); kinesalite $(npm_version kinesalite); kinesis-local $(npm_version kinesis-local) (kinesis-mock); moto $("$MOTO_PY" -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?') on $("$MOTO_PY" --version 2>&1)"
 
 python3 - --results "$RESULTS" --out "$OUT" \
   --command "scripts/bench-peers.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" \
@@ -300,7 +307,10 @@ def num(x, digits=0):
     return f"{x:,.{digits}f}"
 
 def ratio(x, ref):
-    return f"{x / ref:.3g}x" if ref else "-"
+    if not ref:
+        return "-"
+    v = x / ref
+    return f"{v:.0f}x" if v >= 10 else f"{v:.2f}x" if v >= 1 else f"{v:.2g}x"
 
 def failures(put):
     n = put["records_failed"] + put["records_in_failed_requests"]

@@ -132,7 +132,8 @@ async fn handle(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok());
     let op = target.and_then(Op::from_target);
-    let unknown = target.map(str::to_owned);
+    // Only a rejected request pays for keeping the target name around.
+    let unknown = if op.is_none() { target.map(str::to_owned) } else { None };
     let answer = match req.into_body().collect().await {
         Err(e) => Err(bad("SerializationException", format!("reading body: {e}"))),
         Ok(body) => match op {

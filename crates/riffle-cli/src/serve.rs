@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// The account's shard quota.
     #[arg(long, default_value_t = 20_000)]
     shard_limit: u32,
+    /// How long shard iterators stay valid (AWS: 300000). Lower it to test expiry handling.
+    #[arg(long, default_value_t = 300_000)]
+    iterator_ttl_ms: u64,
 }
 
 fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
@@ -75,6 +78,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         delete_delay: Duration::from_millis(args.delete_delay_ms),
         update_delay: Duration::from_millis(args.update_delay_ms),
         shard_limit: args.shard_limit,
+        iterator_ttl: Duration::from_millis(args.iterator_ttl_ms),
         ..ServerConfig::default()
     };
     let server = riffle_server::start(config).await.context("riffle serve could not start")?;

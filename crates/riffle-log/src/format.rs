@@ -30,9 +30,8 @@ pub(crate) const FRAME_MAGIC: u32 = u32::from_le_bytes(*b"RFRM");
 pub(crate) const FRAME_PREFIX_LEN: usize = 17;
 const BLOCK_ENTRY_LEN: usize = 48;
 const CHECKPOINT_ENTRY_LEN: usize = 24;
-/// No writer produces a header table this large; a bigger length is garbage, rejected before we
-/// allocate for it.
-const MAX_HEADER_LEN: u32 = 64 * 1024 * 1024;
+/// The smallest encoded record: a one-byte arrival delta and both lengths.
+const MIN_RECORD_LEN: usize = 1 + 2 + 4;
 
 /// Why bytes are not a valid v1 structure. Callers add the file and offset.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,8 +44,6 @@ pub(crate) enum FormatError {
     FrameMagic(u32),
     #[error("unknown frame kind {0}")]
     FrameKind(u8),
-    #[error("frame header table of {0} bytes is implausibly large")]
-    HeaderTooLarge(u32),
     #[error("frame header checksum mismatch")]
     HeaderCrc,
     #[error("block checksum mismatch")]
@@ -108,11 +105,9 @@ pub(crate) fn parse_prefix(b: &[u8]) -> Result<FramePrefix, FormatError> {
         2 => FrameKind::Checkpoint,
         k => return Err(FormatError::FrameKind(k)),
     };
-    let header_len = u32_at(b, 5);
-    if header_len > MAX_HEADER_LEN {
-        return Err(FormatError::HeaderTooLarge(header_len));
-    }
-    Ok(FramePrefix { kind, header_len, body_len: u32_at(b, 9), crc: u32_at(b, 13) })
+    // Lengths are not trusted yet: callers check them against the file's size before reading
+    // (so garbage cannot make us allocate), and the header CRC covers them.
+    Ok(FramePrefix { kind, header_len: u32_at(b, 5), body_len: u32_at(b, 9), crc: u32_at(b, 13) })
 }
 
 /// One block's entry in a data frame's header table.
@@ -240,11 +235,8 @@ pub(crate) fn record_size_bound(partition_key: usize, data: usize) -> usize {
 pub(crate) fn encode_data_frame(inputs: &[BlockInput<'_>]) -> EncodedFrame {
     let table_len = 4 + inputs.len() * BLOCK_ENTRY_LEN;
     let body_start = FRAME_PREFIX_LEN + table_len;
-    let body_bound: usize = inputs
-        .iter()
-        .flat_map(|b| &b.records)
-        .map(|r| record_size_bound(r.partition_key.len(), r.data.len()))
-        .sum();
+    let body_bound: usize =
+        inputs.iter().flat_map(|b| &b.records).map(|r| record_size_bound(r.partition_key.len(), r.data.len())).sum();
     let mut out = vec![0u8; body_start];
     out.reserve(body_bound);
     let mut blocks = Vec::with_capacity(inputs.len());
@@ -321,7 +313,7 @@ pub(crate) fn verify_block(bytes: &[u8], crc: u32) -> Result<(), FormatError> {
 pub(crate) fn decode_block(bytes: &Bytes, h: &BlockInfo) -> Result<Vec<StoredRecord>, FormatError> {
     let malformed = || FormatError::Malformed("block body");
     let mut cur = Cursor { bytes, pos: 0 };
-    let mut out = Vec::with_capacity(h.count as usize);
+    let mut out = Vec::with_capacity((h.count as usize).min(bytes.len() / MIN_RECORD_LEN));
     let mut arrival = h.first_arrival;
     for i in 0..u64::from(h.count) {
         let delta = cur.varint().and_then(|d| i64::try_from(d).ok()).ok_or_else(malformed)?;

@@ -1,6 +1,9 @@
 use super::*;
 use proptest::prelude::*;
 
+/// (arrival, partition key, data)
+type Rec = (i64, Vec<u8>, Vec<u8>);
+
 fn frame_of(inputs: &[BlockInput<'_>]) -> (EncodedFrame, FramePrefix, FrameHeader) {
     let frame = encode_data_frame(inputs);
     let prefix = parse_prefix(&frame.bytes).unwrap();
@@ -14,7 +17,7 @@ proptest! {
     fn data_frames_round_trip(
         shards in proptest::collection::btree_map(any::<u64>(), (1u64..1_000_000, 0i64..1_000_000_000, proptest::collection::vec((0i64..5_000, proptest::collection::vec(any::<u8>(), 0..40), proptest::collection::vec(any::<u8>(), 0..200)), 1..8)), 1..6)
     ) {
-        let records: Vec<(u64, u64, Vec<(i64, Vec<u8>, Vec<u8>)>)> = shards.into_iter().map(|(s, (first, base, recs))| {
+        let records: Vec<(u64, u64, Vec<Rec>)> = shards.into_iter().map(|(s, (first, base, recs))| {
             let mut arrival = base;
             (s, first, recs.into_iter().map(|(d, pk, data)| { arrival += d; (arrival, pk, data) }).collect())
         }).collect();
@@ -73,7 +76,11 @@ proptest! {
 #[test]
 fn body_corruption_fails_the_block_crc() {
     let (pk, data) = (b"k".to_vec(), b"some data".to_vec());
-    let inputs = [BlockInput { shard: ShardKey(1), first_counter: 1, records: vec![RecordRef { arrival: 5, partition_key: &pk, data: &data }] }];
+    let inputs = [BlockInput {
+        shard: ShardKey(1),
+        first_counter: 1,
+        records: vec![RecordRef { arrival: 5, partition_key: &pk, data: &data }],
+    }];
     let frame = encode_data_frame(&inputs);
     let mut body = frame.bytes[frame.body_start as usize..].to_vec();
     body[3] ^= 0x40;
@@ -94,10 +101,15 @@ fn file_header_checks_magic_and_version() {
 #[test]
 fn truncated_block_bodies_are_malformed_not_panics() {
     let (pk, data) = (b"key".to_vec(), vec![9u8; 50]);
-    let inputs = [BlockInput { shard: ShardKey(1), first_counter: 1, records: vec![RecordRef { arrival: 5, partition_key: &pk, data: &data }; 3] }];
+    let inputs = [BlockInput {
+        shard: ShardKey(1),
+        first_counter: 1,
+        records: vec![RecordRef { arrival: 5, partition_key: &pk, data: &data }; 3],
+    }];
     let frame = encode_data_frame(&inputs);
     let h = frame.blocks[0];
-    let info = BlockInfo { first_counter: 1, count: h.count, first_arrival: h.first_arrival, last_arrival: h.last_arrival };
+    let info =
+        BlockInfo { first_counter: 1, count: h.count, first_arrival: h.first_arrival, last_arrival: h.last_arrival };
     let body = Bytes::copy_from_slice(&frame.bytes[frame.body_start as usize..]);
     for cut in 0..body.len() {
         assert!(decode_block(&body.slice(..cut), &info).is_err());

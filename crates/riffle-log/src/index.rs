@@ -73,7 +73,13 @@ pub(crate) struct ShardEntry {
 
 impl ShardEntry {
     fn new(c: ShardCounters) -> Self {
-        Self { next_counter: c.next, trim_counter: c.next, last_arrival: c.last_arrival, dropped: false, spans: Vec::new() }
+        Self {
+            next_counter: c.next,
+            trim_counter: c.next,
+            last_arrival: c.last_arrival,
+            dropped: false,
+            spans: Vec::new(),
+        }
     }
 
     pub fn state(&self) -> ShardState {
@@ -119,10 +125,9 @@ pub(crate) struct Index {
 
 impl Index {
     pub fn shard_state(&self, shard: ShardKey) -> ShardState {
-        self.shards.get(&shard).map_or(
-            ShardState { trim_counter: 1, next_counter: 1, last_arrival_ms: 0 },
-            ShardEntry::state,
-        )
+        self.shards
+            .get(&shard)
+            .map_or(ShardState { trim_counter: 1, next_counter: 1, last_arrival_ms: 0 }, ShardEntry::state)
     }
 
     /// Registers a shard's counters (from recovery), keeping the larger of old and new.
@@ -208,9 +213,9 @@ impl Index {
     /// shard's trim counter.
     pub fn reclaimable(&self) -> Vec<u64> {
         let visible = |id: u64, shard: &ShardKey| {
-            self.shards.get(shard).is_some_and(|e| {
-                !e.dropped && e.span_in(id).is_some_and(|s| s.last_counter >= e.trim_counter)
-            })
+            self.shards
+                .get(shard)
+                .is_some_and(|e| !e.dropped && e.span_in(id).is_some_and(|s| s.last_counter >= e.trim_counter))
         };
         self.segments
             .iter()
@@ -233,10 +238,7 @@ impl Index {
 
 /// Converts the writer's counters to checkpoint entries, skipping dropped shards: once their
 /// data is reclaimed a restart forgets them, which is how deleted streams leave the log.
-pub(crate) fn checkpoint_entries(
-    counters: &HashMap<ShardKey, ShardCounters>,
-    index: &Index,
-) -> Vec<CheckpointEntry> {
+pub(crate) fn checkpoint_entries(counters: &HashMap<ShardKey, ShardCounters>, index: &Index) -> Vec<CheckpointEntry> {
     let mut out: Vec<CheckpointEntry> = counters
         .iter()
         .filter(|(s, _)| !index.is_dropped(**s))

@@ -192,7 +192,8 @@ impl Log {
         let (file, path, len) = segment::create_segment(dir, rec.next_segment, &checkpoint, rec.replace_last)?;
         let active = ActiveSegment { id: rec.next_segment, file: Arc::new(file), path: Arc::new(path), len };
         let mut index = rec.index;
-        let entry = SegmentEntry { file: Arc::clone(&active.file), path: Arc::clone(&active.path), len, shards: Vec::new() };
+        let entry =
+            SegmentEntry { file: Arc::clone(&active.file), path: Arc::clone(&active.path), len, shards: Vec::new() };
         index.activate(active.id, entry, None);
         let shared = Arc::new(Shared::new(dir.to_path_buf(), index, rec.cache));
         Stats::add(&shared.stats.segments_created, 1);
@@ -220,7 +221,8 @@ impl Log {
         let mut size = 0usize;
         for r in &records {
             if r.partition_key.len() > MAX_PARTITION_KEY_BYTES {
-                let reason = format!("partition key of {} bytes exceeds {MAX_PARTITION_KEY_BYTES}", r.partition_key.len());
+                let reason =
+                    format!("partition key of {} bytes exceeds {MAX_PARTITION_KEY_BYTES}", r.partition_key.len());
                 return Err(LogError::InvalidAppend { reason });
             }
             size = size.saturating_add(format::record_size_bound(r.partition_key.len(), r.data.len()));
@@ -246,7 +248,13 @@ impl Log {
     /// and `max_bytes` (partition key + data; the first record is returned even if larger).
     /// Synchronous positional reads with no lock held during I/O; a bad checksum is
     /// [`LogError::Corrupt`], never data.
-    pub fn read(&self, shard: ShardKey, from: u64, max_records: usize, max_bytes: usize) -> Result<ReadBatch, LogError> {
+    pub fn read(
+        &self,
+        shard: ShardKey,
+        from: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<ReadBatch, LogError> {
         self.handle.shared.read(shard, from, max_records, max_bytes)
     }
 

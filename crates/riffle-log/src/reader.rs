@@ -51,10 +51,7 @@ enum Found {
 impl Shared {
     /// Runs `f` under the index read lock; on a cache miss loads the block list without the
     /// lock and runs `f` again.
-    pub(crate) fn with_index<R>(
-        &self,
-        mut f: impl FnMut(&Index, &Loaded) -> Step<R>,
-    ) -> Result<R, LogError> {
+    pub(crate) fn with_index<R>(&self, mut f: impl FnMut(&Index, &Loaded) -> Step<R>) -> Result<R, LogError> {
         let mut loaded: Loaded = None;
         loop {
             let (seg, entry) = {
@@ -124,7 +121,7 @@ impl Shared {
                     }
                     let size = rec.partition_key.len() + rec.data.len();
                     // The first record goes out whatever its size, or a big one would block the shard.
-                    if records.len() >= max_records || (!records.is_empty() && bytes + size >= max_bytes) {
+                    if records.len() >= max_records || (!records.is_empty() && bytes + size > max_bytes) {
                         return Ok(ReadBatch { records, next_counter: cursor });
                     }
                     bytes += size;

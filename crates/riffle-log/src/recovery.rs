@@ -49,12 +49,7 @@ pub(crate) fn recover(dir: &Path, cache_segments: usize) -> Result<Recovered, Lo
     for (&shard, &c) in &counters {
         index.note_counters(shard, c);
     }
-    tracing::info!(
-        segments = index.segments.len(),
-        shards = counters.len(),
-        "recovered log at {}",
-        dir.display()
-    );
+    tracing::info!(segments = index.segments.len(), shards = counters.len(), "recovered log at {}", dir.display());
     Ok(Recovered { index, cache, counters, next_segment, replace_last })
 }
 

@@ -40,7 +40,11 @@ impl Faults {
 }
 
 fn rec(shard: u64, data: &str) -> AppendRecord {
-    AppendRecord { shard: ShardKey(shard), partition_key: Bytes::from_static(b"pk"), data: Bytes::copy_from_slice(data.as_bytes()) }
+    AppendRecord {
+        shard: ShardKey(shard),
+        partition_key: Bytes::from_static(b"pk"),
+        data: Bytes::copy_from_slice(data.as_bytes()),
+    }
 }
 
 fn open(dir: &std::path::Path) -> Log {

@@ -236,12 +236,8 @@ impl Writer {
         Stats::add(&self.shared.stats.segments_created, 1);
         Stats::add(&self.shared.stats.fsyncs, 2);
         let next = ActiveSegment { id, file: Arc::new(file), path: Arc::new(path), len };
-        let entry = SegmentEntry {
-            file: Arc::clone(&next.file),
-            path: Arc::clone(&next.path),
-            len,
-            shards: Vec::new(),
-        };
+        let entry =
+            SegmentEntry { file: Arc::clone(&next.file), path: Arc::clone(&next.path), len, shards: Vec::new() };
         {
             let mut idx = self.shared.index.write();
             let (sealed, blocks) = idx.activate(id, entry, Some(self.active.len));

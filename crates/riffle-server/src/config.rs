@@ -30,6 +30,9 @@ pub struct ServerConfig {
     pub shard_limit: u32,
     /// How often retention is enforced and expired segments reclaimed.
     pub retention_interval: Duration,
+    /// How long shard iterators stay valid (AWS: 5 minutes). Shorter values let clients test
+    /// their ExpiredIteratorException handling without waiting.
+    pub iterator_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +48,7 @@ impl Default for ServerConfig {
             update_delay: Duration::from_millis(500),
             shard_limit: 20_000,
             retention_interval: Duration::from_secs(30),
+            iterator_ttl: Duration::from_secs(300),
         }
     }
 }

@@ -25,7 +25,8 @@ async fn concurrent_appends_share_fsyncs() {
     assert!(after.fsyncs - before.fsyncs < 64, "{} fsyncs for 64 appends", after.fsyncs - before.fsyncs);
     assert_eq!(after.fsyncs - before.fsyncs, after.frames - before.frames, "one fsync per group");
     for s in 0..4 {
-        let counters: Vec<u64> = log.read(ShardKey(s), 0, 100, usize::MAX).unwrap().records.iter().map(|r| r.counter).collect();
+        let counters: Vec<u64> =
+            log.read(ShardKey(s), 0, 100, usize::MAX).unwrap().records.iter().map(|r| r.counter).collect();
         assert_eq!(counters, (1..=16).collect::<Vec<_>>());
     }
 }
@@ -42,4 +43,23 @@ async fn one_append_across_256_shards_costs_one_frame_and_one_fsync() {
     assert_eq!(after.fsyncs - before.fsyncs, 1);
     assert_eq!(log.shards().len(), 256);
     assert_eq!(log.shard_state(ShardKey(255)).next_counter, 3);
+}
+
+/// Under `Interval`, an idle writer still syncs once the interval is up.
+#[tokio::test]
+async fn interval_policy_syncs_an_idle_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = riffle_log::FsyncPolicy::Interval(std::time::Duration::from_millis(5));
+    let log = riffle_log::Log::open(dir.path(), crate::util::opts(policy, 1 << 20)).unwrap();
+    let before = log.stats().fsyncs;
+    log.append(vec![rec(1, "k", "v")]).await.unwrap();
+    // Acknowledged before any fsync; then the sync comes without further appends. Polls up to
+    // 10 s so a slow machine cannot fail it; normally it takes ~5 ms.
+    for _ in 0..10_000 {
+        if log.stats().fsyncs > before {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    panic!("no fsync within 10 s of an Interval(5 ms) write");
 }

@@ -23,10 +23,23 @@ const SHARDS: u8 = 6;
 enum Op {
     /// (shard, partition key length, data length) per record.
     Append(Vec<(u8, u8, u16)>),
-    Read { shard: u8, from: u8, max_records: usize, max_bytes: usize },
+    Read {
+        shard: u8,
+        from: u8,
+        max_records: usize,
+        max_bytes: usize,
+    },
     /// Cutoff at a chosen record's arrival plus `delta`, never in the future.
-    Cutoff { shard: u8, pick: usize, delta: i8 },
-    AtTimestamp { shard: u8, pick: usize, delta: i8 },
+    Cutoff {
+        shard: u8,
+        pick: usize,
+        delta: i8,
+    },
+    AtTimestamp {
+        shard: u8,
+        pick: usize,
+        delta: i8,
+    },
     Drop(u8),
     Reclaim,
     Reopen,
@@ -209,7 +222,12 @@ impl Harness {
                 prop_assert!(a.arrival_ms >= prev.arrival_ms, "arrival went backwards");
             }
             m.next += 1;
-            m.records.push(StoredRecord { counter: a.counter, arrival_ms: a.arrival_ms, partition_key: r.partition_key, data: r.data });
+            m.records.push(StoredRecord {
+                counter: a.counter,
+                arrival_ms: a.arrival_ms,
+                partition_key: r.partition_key,
+                data: r.data,
+            });
         }
         Ok(())
     }
@@ -286,9 +304,7 @@ fn log_matches_model() {
     ];
     let strategy = (proptest::collection::vec(op(), 1..60), policy, 150u64..3000, 1usize..4);
     let mut runner = TestRunner::new(Config { cases: 96, failure_persistence: None, ..Config::default() });
-    runner
-        .run(&strategy, |(ops, fsync, segment_bytes, cache)| run(&ops, fsync, segment_bytes, cache))
-        .unwrap();
+    runner.run(&strategy, |(ops, fsync, segment_bytes, cache)| run(&ops, fsync, segment_bytes, cache)).unwrap();
     let c = &COVERAGE;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let summary = [

@@ -85,3 +85,35 @@ async fn reads_cross_segments_through_a_tiny_block_list_cache() {
     check(&log);
     assert!(log.stats().block_list_loads > loads, "old segments were read through rebuilt block lists");
 }
+
+/// A shard with far more blocks in one segment than a single index lookup hands out.
+#[tokio::test]
+async fn reads_walk_many_blocks_of_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::open(dir.path(), opts(FsyncPolicy::Never, 1 << 30)).unwrap();
+    for i in 0..300u64 {
+        log.append(vec![rec(1, "k", &i.to_string())]).await.unwrap();
+    }
+    let check = |log: &Log| {
+        let all = read_all(log, 1);
+        assert_eq!(all.len(), 300);
+        assert!(all.iter().enumerate().all(|(i, (c, d))| *c == i as u64 + 1 && *d == i.to_string()));
+        let mut from = 0;
+        let mut seen = 0;
+        loop {
+            let page = log.read(ShardKey(1), from, 7, usize::MAX).unwrap();
+            if page.records.is_empty() {
+                break;
+            }
+            seen += page.records.len();
+            from = page.next_counter;
+        }
+        assert_eq!(seen, 300);
+    };
+    check(&log);
+    log.shutdown();
+    // Now the same blocks sit in a sealed segment, read through a rebuilt block list.
+    let log =
+        Log::open(dir.path(), LogOptions { index_cache_segments: 1, ..opts(FsyncPolicy::Never, 1 << 30) }).unwrap();
+    check(&log);
+}

@@ -71,7 +71,12 @@ pub fn frames(path: &Path) -> Vec<FrameAt> {
     while off < bytes.len() {
         let u32_at = |at: usize| u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()));
         assert_eq!(&bytes[off..off + 4], b"RFRM");
-        let f = FrameAt { offset: off as u64, kind: bytes[off + 4], header_len: u32_at(off + 5), body_len: u32_at(off + 9) };
+        let f = FrameAt {
+            offset: off as u64,
+            kind: bytes[off + 4],
+            header_len: u32_at(off + 5),
+            body_len: u32_at(off + 9),
+        };
         off = f.end() as usize;
         out.push(f);
     }

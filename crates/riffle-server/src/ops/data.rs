@@ -72,7 +72,14 @@ pub async fn get_shard_iterator(
                     ts.0
                 )));
             }
-            app.log.counter_at_timestamp(key, ts.0)
+            let log = app.log.clone();
+            tokio::task::spawn_blocking(move || log.try_counter_at_timestamp(key, ts.0))
+                .await
+                .map_err(|_| ApiError::internal())?
+                .map_err(|e| {
+                    tracing::error!(error = %e, "timestamp lookup failed");
+                    ApiError::internal()
+                })?
         }
         _ => {
             let raw = input.starting_sequence_number.as_deref().expect("checked above");
@@ -111,7 +118,8 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
     let token = input.shard_iterator.expect("validated");
     let it = app.tokens.open_iterator(&token).ok_or_else(|| ApiError::invalid_argument("Invalid ShardIterator."))?;
     let now = now_ms();
-    if now - it.issued_ms > limits::ITERATOR_TTL_MS {
+    let ttl_ms = app.config.iterator_ttl.as_millis() as i64;
+    if now - it.issued_ms > ttl_ms {
         return Err(ApiError::new(
             ErrorCode::ExpiredIterator,
             format!(
@@ -119,7 +127,7 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
                  in the future than the tolerated delay of {} milliseconds.",
                 java_date(it.issued_ms),
                 java_date(now),
-                limits::ITERATOR_TTL_MS
+                ttl_ms
             ),
         ));
     }

@@ -64,20 +64,27 @@ pub fn remove_after(app: &Arc<App>, delay: Duration, name: String) {
 /// Hides records older than each stream's retention and deletes log segments nobody needs.
 pub async fn enforce_retention(app: &Arc<App>) {
     let now = now_ms();
-    {
+    let cutoffs: Vec<_> = {
         let cat = app.catalog.read();
-        for s in cat.streams.values() {
-            let cutoff = now - s.retention_ms();
-            for sh in &s.shards {
-                app.log.set_retention_cutoff(s.shard_key(sh.index), cutoff);
-            }
-        }
-    }
+        cat.streams
+            .values()
+            .flat_map(|s| s.shards.iter().map(move |sh| (s.shard_key(sh.index), now - s.retention_ms())))
+            .collect()
+    };
+    // Advancing a trim horizon may read the log to find the first retained record: off the
+    // async workers, and without holding the catalog lock.
     let log = app.log.clone();
-    match tokio::task::spawn_blocking(move || log.reclaim()).await {
+    let reclaimed = tokio::task::spawn_blocking(move || {
+        for (key, cutoff) in cutoffs {
+            log.set_retention_cutoff(key, cutoff);
+        }
+        log.reclaim()
+    })
+    .await;
+    match reclaimed {
         Ok(Ok(0)) => {}
         Ok(Ok(n)) => tracing::info!(segments = n, "reclaimed expired log segments"),
         Ok(Err(e)) => tracing::warn!(error = %e, "reclaiming log segments failed"),
-        Err(e) => tracing::warn!(error = %e, "reclaim task failed"),
+        Err(e) => tracing::warn!(error = %e, "retention task failed"),
     }
 }

@@ -79,3 +79,29 @@ async fn errors_carry_aws_types_and_messages() {
         .unwrap_err();
     assert_eq!(code_and_message(&err).0, "InvalidArgumentException");
 }
+
+#[tokio::test]
+async fn iterators_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = riffle_server::ServerConfig {
+        iterator_ttl: std::time::Duration::from_millis(50),
+        ..riffle_testkit::test_config(dir.path())
+    };
+    let server = riffle_testkit::TestServer::start_with(dir, config).await;
+    let client = server.client().await;
+    create_active_stream(&client, "ttl", 1).await;
+    let it = client
+        .get_shard_iterator()
+        .stream_name("ttl")
+        .shard_id("shardId-000000000000")
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    let err = client.get_records().shard_iterator(it.shard_iterator().unwrap()).send().await.unwrap_err();
+    let (code, msg) = code_and_message(&err);
+    assert_eq!(code, "ExpiredIteratorException");
+    assert!(msg.starts_with("Iterator expired. The iterator was created at time "), "{msg}");
+    assert!(msg.ends_with("which is further in the future than the tolerated delay of 50 milliseconds."), "{msg}");
+}
