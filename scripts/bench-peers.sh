@@ -62,6 +62,7 @@ RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)"
 RESULTS="$ROOT/bench-out/peers-$RUN_ID"
 mkdir -p "$RESULTS" "$CACHE"
 INDEX="$RESULTS/index.tsv"
+LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 : > "$INDEX"
 
 log() { printf '[bench-peers %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -237,6 +238,11 @@ run_one() { # SCENARIO TARGET SHARDS RECORD_SIZE
       --json > "$base.get.json" 2> "$base.get.err"; then
     rm -f "$base.get.json"
   fi
+  # A server that died mid-run (crash, or killed from outside) makes the row meaningless.
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    record "$sc" "$target" na "server exited during the run (see $(basename "$base").server.log)"
+    SERVER_PID=""; return
+  fi
   record "$sc" "$target" ok ""
   stop_server
   rm -rf "$RESULTS/riffle-data"
@@ -262,12 +268,13 @@ done
 # ---------------------------------------------------------------- report
 cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 mem="$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
+# Other work on the machine skews every row alike; the load average at the start says how much.
 versions="$RIFFLE_DESC; $(rustc --version); node $(node --version); kinesalite $(npm_version kinesalite); kinesis-local $(npm_version kinesis-local) (kinesis-mock); moto $("$MOTO_PY" -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?') on $("$MOTO_PY" --version 2>&1)"
 
 python3 - --results "$RESULTS" --out "$OUT" \
   --command "scripts/bench-peers.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" \
   --date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
-  --machine "$(nproc) cores, ${cpu_model:-unknown CPU}, $mem RAM, $(uname -sr)" \
+  --machine "$(nproc) cores, ${cpu_model:-unknown CPU}, $mem RAM, $(uname -sr); load average at start $LOAD_AT_START" \
   --versions "$versions" --driver "$DRIVER_NAME" --duration "$DURATION" <<'PY'
 """Renders bench-out/peers-*/ into a markdown section and splices it into BENCHMARKS.md."""
 import argparse, json, os, re

@@ -4,10 +4,7 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(
-    name = "bench",
-    about = "Kinesis load tool (same flags as `riffle bench`)"
-)]
+#[command(name = "bench", about = "Kinesis load tool (same flags as `riffle bench`)")]
 struct Cli {
     #[command(subcommand)]
     cmd: riffle_bench::BenchCommand,

@@ -33,40 +33,24 @@ impl KinesisClient {
         let mut connector = HttpConnector::new();
         // Small request/response pairs on keep-alive connections: Nagle would add latency.
         connector.set_nodelay(true);
-        let http = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(connections)
-            .build(connector);
+        let http = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(connections).build(connector);
         let (amz_date, authorization) = signature_headers(SystemTime::now());
-        KinesisClient {
-            http,
-            uri: endpoint.clone(),
-            amz_date,
-            authorization,
-        }
+        KinesisClient { http, uri: endpoint.clone(), amz_date, authorization }
     }
 
     /// Sends one operation and returns the 2xx body, or the service's error as a
     /// [`CallError::Service`] with the bare `__type`.
     pub(crate) async fn call(&self, op: Op, body: Bytes) -> Result<Bytes, CallError> {
-        let mut req = Request::post(self.uri.clone())
-            .body(Full::new(body))
-            .expect("static request parts are valid");
+        let mut req = Request::post(self.uri.clone()).body(Full::new(body)).expect("static request parts are valid");
         let h = req.headers_mut();
-        h.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/x-amz-json-1.1"),
-        );
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
         h.insert("x-amz-target", op.target());
         h.insert("x-amz-date", self.amz_date.clone());
         h.insert(AUTHORIZATION, self.authorization.clone());
         let resp = self.http.request(req).await.map_err(CallError::Transport)?;
         let (parts, body) = resp.into_parts();
         let bytes = body.collect().await.map_err(CallError::Body)?.to_bytes();
-        if parts.status.is_success() {
-            Ok(bytes)
-        } else {
-            Err(service_error(parts.status, &parts.headers, &bytes))
-        }
+        if parts.status.is_success() { Ok(bytes) } else { Err(service_error(parts.status, &parts.headers, &bytes)) }
     }
 }
 
@@ -96,12 +80,7 @@ pub(crate) fn amz_timestamp(epoch_secs: u64) -> String {
     let days = epoch_secs / 86_400;
     let rem = epoch_secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); H. Hinnant's algorithm,
@@ -135,22 +114,14 @@ pub(crate) fn service_error(status: StatusCode, headers: &HeaderMap, body: &[u8]
         Some(b) => (b.ty, b.message),
         None => (None, None),
     };
-    let header_ty = headers
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header_ty = headers.get("x-amzn-errortype").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let error_type = ty
         .or(header_ty)
         .map(|t| bare_error_type(&t).to_owned())
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
-    let message =
-        message.unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
-    CallError::Service {
-        status: status.as_u16(),
-        error_type,
-        message,
-    }
+    let message = message.unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(200).collect());
+    CallError::Service { status: status.as_u16(), error_type, message }
 }
 
 /// `com.amazonaws.kinesis#ResourceNotFoundException:http://...` -> `ResourceNotFoundException`.
@@ -177,9 +148,7 @@ mod tests {
         let (date, auth) = signature_headers(t);
         assert_eq!(date, "20160404T195846Z");
         let auth = auth.to_str().unwrap();
-        assert!(auth.starts_with(
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20160404/us-east-1/kinesis/aws4_request, "
-        ));
+        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20160404/us-east-1/kinesis/aws4_request, "));
         let sig = auth.rsplit_once("Signature=").unwrap().1;
         assert_eq!(sig.len(), 64);
         assert!(sig.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -196,10 +165,7 @@ mod tests {
         assert_eq!(e.to_string(), "ResourceNotFoundException (HTTP 400): gone");
 
         let mut h = HeaderMap::new();
-        h.insert(
-            "x-amzn-errortype",
-            HeaderValue::from_static("ThrottlingException:"),
-        );
+        h.insert("x-amzn-errortype", HeaderValue::from_static("ThrottlingException:"));
         let e = service_error(StatusCode::BAD_REQUEST, &h, b"");
         assert!(e.is_throttle());
 

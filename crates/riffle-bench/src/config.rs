@@ -139,16 +139,10 @@ impl TryFrom<PutArgs> for PutConfig {
 
     fn try_from(a: PutArgs) -> Result<Self, BenchError> {
         if a.record_size > MAX_RECORD_SIZE {
-            return Err(invalid(format!(
-                "--record-size {} exceeds {MAX_RECORD_SIZE}",
-                a.record_size
-            )));
+            return Err(invalid(format!("--record-size {} exceeds {MAX_RECORD_SIZE}", a.record_size)));
         }
         if !(1..=MAX_BATCH).contains(&a.batch) {
-            return Err(invalid(format!(
-                "--batch must be 1..={MAX_BATCH}, got {}",
-                a.batch
-            )));
+            return Err(invalid(format!("--batch must be 1..={MAX_BATCH}, got {}", a.batch)));
         }
         if a.shards == Some(0) {
             return Err(invalid("--shards must be at least 1".into()));
@@ -175,10 +169,7 @@ impl TryFrom<GetArgs> for GetConfig {
 
     fn try_from(a: GetArgs) -> Result<Self, BenchError> {
         if !(1..=MAX_GET_LIMIT).contains(&a.limit) {
-            return Err(invalid(format!(
-                "--limit must be 1..={MAX_GET_LIMIT}, got {}",
-                a.limit
-            )));
+            return Err(invalid(format!("--limit must be 1..={MAX_GET_LIMIT}, got {}", a.limit)));
         }
         Ok(GetConfig {
             endpoint: parse_endpoint(&a.endpoint)?,
@@ -193,21 +184,15 @@ impl TryFrom<GetArgs> for GetConfig {
 /// Accepts `http://host:port[/...]` and normalises it to `http://host:port/`: Kinesis ignores
 /// the path, and this tool speaks plain HTTP/1.1 only (no TLS), so https is refused up front.
 pub fn parse_endpoint(s: &str) -> Result<Uri, BenchError> {
-    let uri: Uri = s
-        .parse()
-        .map_err(|e| invalid(format!("--endpoint {s:?}: {e}")))?;
+    let uri: Uri = s.parse().map_err(|e| invalid(format!("--endpoint {s:?}: {e}")))?;
     match uri.scheme_str() {
         Some("http") => {}
         Some(other) => {
-            return Err(invalid(format!(
-                "--endpoint {s:?}: scheme {other} not supported (plain http only)"
-            )));
+            return Err(invalid(format!("--endpoint {s:?}: scheme {other} not supported (plain http only)")));
         }
         None => return Err(invalid(format!("--endpoint {s:?}: missing http:// scheme"))),
     }
-    let authority = uri
-        .authority()
-        .ok_or_else(|| invalid(format!("--endpoint {s:?}: missing host")))?;
+    let authority = uri.authority().ok_or_else(|| invalid(format!("--endpoint {s:?}: missing host")))?;
     Uri::builder()
         .scheme("http")
         .authority(authority.as_str())
@@ -217,36 +202,19 @@ pub fn parse_endpoint(s: &str) -> Result<Uri, BenchError> {
 }
 
 fn stream_name(s: String) -> Result<String, BenchError> {
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if ok {
-        Ok(s)
-    } else {
-        Err(invalid(format!(
-            "--stream {s:?}: must be 1-128 of [a-zA-Z0-9_.-]"
-        )))
-    }
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok { Ok(s) } else { Err(invalid(format!("--stream {s:?}: must be 1-128 of [a-zA-Z0-9_.-]"))) }
 }
 
 fn concurrency(c: usize) -> Result<usize, BenchError> {
-    if (1..=4096).contains(&c) {
-        Ok(c)
-    } else {
-        Err(invalid(format!("--concurrency must be 1..=4096, got {c}")))
-    }
+    if (1..=4096).contains(&c) { Ok(c) } else { Err(invalid(format!("--concurrency must be 1..=4096, got {c}"))) }
 }
 
 fn secs(flag: &str, v: f64) -> Result<Duration, BenchError> {
     Duration::try_from_secs_f64(v)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            invalid(format!(
-                "{flag} must be a positive number of seconds, got {v}"
-            ))
-        })
+        .ok_or_else(|| invalid(format!("{flag} must be a positive number of seconds, got {v}")))
 }
 
 fn invalid(msg: String) -> BenchError {
@@ -280,39 +248,11 @@ mod tests {
         };
         let cfg = PutConfig::try_from(base.clone()).unwrap();
         assert_eq!(cfg.stop, StopAt::Elapsed(Duration::from_secs(1)));
-        let cfg = PutConfig::try_from(PutArgs {
-            records: Some(7),
-            ..base.clone()
-        })
-        .unwrap();
+        let cfg = PutConfig::try_from(PutArgs { records: Some(7), ..base.clone() }).unwrap();
         assert_eq!(cfg.stop, StopAt::Records(7));
-        assert!(
-            PutConfig::try_from(PutArgs {
-                batch: 501,
-                ..base.clone()
-            })
-            .is_err()
-        );
-        assert!(
-            PutConfig::try_from(PutArgs {
-                batch: 0,
-                ..base.clone()
-            })
-            .is_err()
-        );
-        assert!(
-            PutConfig::try_from(PutArgs {
-                duration: 0.0,
-                ..base.clone()
-            })
-            .is_err()
-        );
-        assert!(
-            PutConfig::try_from(PutArgs {
-                stream: "a b".into(),
-                ..base
-            })
-            .is_err()
-        );
+        assert!(PutConfig::try_from(PutArgs { batch: 501, ..base.clone() }).is_err());
+        assert!(PutConfig::try_from(PutArgs { batch: 0, ..base.clone() }).is_err());
+        assert!(PutConfig::try_from(PutArgs { duration: 0.0, ..base.clone() }).is_err());
+        assert!(PutConfig::try_from(PutArgs { stream: "a b".into(), ..base }).is_err());
     }
 }

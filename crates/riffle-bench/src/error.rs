@@ -15,11 +15,7 @@ pub enum CallError {
     Body(#[source] hyper::Error),
     /// The service answered with a non-2xx status; `error_type` is the bare `__type`.
     #[error("{error_type} (HTTP {status}): {message}")]
-    Service {
-        status: u16,
-        error_type: String,
-        message: String,
-    },
+    Service { status: u16, error_type: String, message: String },
     /// A 2xx response whose body does not have the shape the operation promises.
     #[error("malformed response: {0}")]
     Malformed(String),
@@ -35,6 +31,28 @@ impl CallError {
             CallError::Service { error_type, .. } => error_type,
             CallError::Malformed(_) => "MalformedResponse",
         }
+    }
+
+    /// The message with its whole source chain, for reports: a transport error's useful part
+    /// ("Connection refused") is several sources deep. Capped so one bad answer cannot flood a
+    /// report.
+    pub fn detail(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !out.contains(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            source = s.source();
+        }
+        if out.len() > 300 {
+            let cut = (0..=300).rev().find(|&i| out.is_char_boundary(i)).unwrap_or(0);
+            out.truncate(cut);
+            out.push('…');
+        }
+        out
     }
 
     /// True for a service error of the given bare `__type`.
@@ -53,9 +71,7 @@ impl CallError {
     /// fallback operation is worth trying.
     pub fn is_unsupported_operation(&self) -> bool {
         match self {
-            CallError::Service {
-                status, error_type, ..
-            } => {
+            CallError::Service { status, error_type, .. } => {
                 *status == 404
                     || *status == 501
                     || error_type.contains("UnknownOperation")
@@ -83,11 +99,7 @@ pub enum BenchError {
     },
     /// The stream exists but never reached ACTIVE in time.
     #[error("stream {stream} not ACTIVE after {waited_secs} s (last status {status})")]
-    StreamNotActive {
-        stream: String,
-        waited_secs: u64,
-        status: String,
-    },
+    StreamNotActive { stream: String, waited_secs: u64, status: String },
     /// The endpoint listed no shards, so there is nothing to read.
     #[error("stream {0} has no shards")]
     NoShards(String),

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 
 use crate::client::KinesisClient;
 use crate::config::GetConfig;
-use crate::report::{self, ErrorCounts, GetReport, LatencySummary};
+use crate::report::{self, ErrorCounts, ErrorSamples, GetReport, LatencySummary, count_error, merge_errors};
 use crate::wire::{self, Op};
 use crate::{BenchError, CallError, setup};
 
@@ -35,6 +35,7 @@ struct ReadStats {
     failed: usize,
     truncated: bool,
     errors: ErrorCounts,
+    samples: ErrorSamples,
     latency: Histogram<u64>,
 }
 
@@ -49,6 +50,7 @@ impl ReadStats {
             failed: 0,
             truncated: false,
             errors: ErrorCounts::new(),
+            samples: ErrorSamples::new(),
             latency: report::new_histogram(),
         }
     }
@@ -61,16 +63,12 @@ impl ReadStats {
         self.completed += o.completed;
         self.failed += o.failed;
         self.truncated |= o.truncated;
-        for (k, v) in o.errors {
-            *self.errors.entry(k).or_default() += v;
-        }
-        self.latency
-            .add(&o.latency)
-            .expect("histograms share bounds");
+        merge_errors((&mut self.errors, &mut self.samples), (o.errors, o.samples));
+        self.latency.add(&o.latency).expect("histograms share bounds");
     }
 
     fn error(&mut self, e: &CallError) {
-        *self.errors.entry(e.kind().to_owned()).or_default() += 1;
+        count_error(&mut self.errors, &mut self.samples, e);
     }
 }
 
@@ -165,16 +163,8 @@ pub(crate) async fn run(cfg: GetConfig) -> Result<GetReport, BenchError> {
     let shards = setup::list_shards(&client, &cfg.stream).await?;
     let started = Instant::now();
     let workers = cfg.concurrency.min(shards.len());
-    let job = Arc::new(Job {
-        client,
-        deadline: started + cfg.max_time,
-        cfg,
-        shards,
-        next_shard: AtomicUsize::new(0),
-    });
-    let handles: Vec<_> = (0..workers)
-        .map(|_| tokio::spawn(worker(job.clone())))
-        .collect();
+    let job = Arc::new(Job { client, deadline: started + cfg.max_time, cfg, shards, next_shard: AtomicUsize::new(0) });
+    let handles: Vec<_> = (0..workers).map(|_| tokio::spawn(worker(job.clone()))).collect();
     let mut total = ReadStats::new();
     for h in handles {
         match h.await {
@@ -201,5 +191,6 @@ pub(crate) async fn run(cfg: GetConfig) -> Result<GetReport, BenchError> {
         mb_per_sec: report::rate(total.bytes, elapsed) / 1e6,
         latency: LatencySummary::from_histogram(&total.latency),
         errors: total.errors,
+        error_samples: total.samples,
     })
 }

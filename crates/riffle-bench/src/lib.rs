@@ -34,9 +34,7 @@ mod wire;
 pub use config::{BenchCommand, GetArgs, NullServerArgs, PutArgs};
 pub use error::{BenchError, CallError};
 pub use null_server::NullServer;
-pub use report::{
-    BenchReport, ErrorCounts, GetReport, LatencySummary, NullServerReport, PutReport,
-};
+pub use report::{BenchReport, ErrorCounts, ErrorSamples, GetReport, LatencySummary, NullServerReport, PutReport};
 
 use std::io::Write as _;
 

@@ -54,17 +54,10 @@ pub struct NullServer {
 impl NullServer {
     /// Binds `addr` (port 0 picks a free port; see [`NullServer::local_addr`]).
     pub async fn bind(addr: &str) -> Result<Self, BenchError> {
-        let bind_err = |source| BenchError::Bind {
-            addr: addr.to_owned(),
-            source,
-        };
+        let bind_err = |source| BenchError::Bind { addr: addr.to_owned(), source };
         let listener = TcpListener::bind(addr).await.map_err(bind_err)?;
         let addr = listener.local_addr().map_err(bind_err)?;
-        Ok(NullServer {
-            listener,
-            addr,
-            stats: Arc::default(),
-        })
+        Ok(NullServer { listener, addr, stats: Arc::default() })
     }
 
     /// The address actually bound.
@@ -122,15 +115,9 @@ fn bad(ty: &'static str, msg: impl Into<String>) -> Reject {
     (StatusCode::BAD_REQUEST, ty, msg.into())
 }
 
-async fn handle(
-    req: Request<Incoming>,
-    stats: Arc<Stats>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(req: Request<Incoming>, stats: Arc<Stats>) -> Result<Response<Full<Bytes>>, Infallible> {
     stats.requests.fetch_add(1, Relaxed);
-    let target = req
-        .headers()
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok());
+    let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok());
     let op = target.and_then(Op::from_target);
     // Only a rejected request pays for keeping the target name around.
     let unknown = if op.is_none() { target.map(str::to_owned) } else { None };
@@ -146,26 +133,14 @@ async fn handle(
     };
     let (status, body) = match answer {
         Ok(body) => (StatusCode::OK, body),
-        Err((status, ty, message)) => (
-            status,
-            Bytes::from(json!({ "__type": ty, "message": message }).to_string()),
-        ),
+        Err((status, ty, message)) => (status, Bytes::from(json!({ "__type": ty, "message": message }).to_string())),
     };
-    let request_id = format!(
-        "00000000-0000-4000-8000-{:012x}",
-        stats.seq.fetch_add(1, Relaxed)
-    );
+    let request_id = format!("00000000-0000-4000-8000-{:012x}", stats.seq.fetch_add(1, Relaxed));
     let mut resp = Response::new(Full::new(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    h.insert(
-        "x-amzn-requestid",
-        HeaderValue::from_str(&request_id).expect("ASCII"),
-    );
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
+    h.insert("x-amzn-requestid", HeaderValue::from_str(&request_id).expect("ASCII"));
     Ok(resp)
 }
 
@@ -210,27 +185,15 @@ fn serialization(e: serde_json::Error) -> Reject {
 /// decoding allocates once per request, not per record.
 fn decode_record(r: &RecordIn<'_>, buf: &mut Vec<u8>) -> Result<u64, Reject> {
     if r.partition_key.is_empty() || r.partition_key.chars().count() > 256 {
-        return Err(bad(
-            "ValidationException",
-            "PartitionKey must be 1-256 characters",
-        ));
+        return Err(bad("ValidationException", "PartitionKey must be 1-256 characters"));
     }
-    if r.explicit_hash_key
-        .as_ref()
-        .is_some_and(|k| k.is_empty() || !k.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(bad(
-            "ValidationException",
-            "ExplicitHashKey must be a decimal number",
-        ));
+    if r.explicit_hash_key.as_ref().is_some_and(|k| k.is_empty() || !k.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(bad("ValidationException", "ExplicitHashKey must be a decimal number"));
     }
     buf.clear();
-    STANDARD.decode_vec(r.data.as_bytes(), buf).map_err(|e| {
-        bad(
-            "SerializationException",
-            format!("Data is not valid base64: {e}"),
-        )
-    })?;
+    STANDARD
+        .decode_vec(r.data.as_bytes(), buf)
+        .map_err(|e| bad("SerializationException", format!("Data is not valid base64: {e}")))?;
     Ok(buf.len() as u64)
 }
 
@@ -238,10 +201,7 @@ fn require_stream(name: &Option<Cow<'_, str>>, arn: &Option<Cow<'_, str>>) -> Re
     if name.is_some() || arn.is_some() {
         Ok(())
     } else {
-        Err(bad(
-            "InvalidArgumentException",
-            "Neither StreamARN nor StreamName was provided",
-        ))
+        Err(bad("InvalidArgumentException", "Neither StreamARN nor StreamName was provided"))
     }
 }
 
@@ -258,10 +218,7 @@ fn answer(op: Op, body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
             require_stream(&req.stream_name, &req.stream_arn)?;
             let n = req.records.len();
             if !(1..=500).contains(&n) {
-                return Err(bad(
-                    "ValidationException",
-                    format!("{n} records; must be 1-500"),
-                ));
+                return Err(bad("ValidationException", format!("{n} records; must be 1-500")));
             }
             let mut buf = Vec::new();
             let mut bytes = 0;
@@ -302,16 +259,11 @@ fn answer(op: Op, body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
 fn control_plane(op: Op, body: &[u8]) -> Result<Bytes, Reject> {
     let req: Value = serde_json::from_slice(body).map_err(serialization)?;
     if !req.is_object() {
-        return Err(bad(
-            "SerializationException",
-            "request body must be a JSON object",
-        ));
+        return Err(bad("SerializationException", "request body must be a JSON object"));
     }
     let name = req["StreamName"].as_str().unwrap_or("null-stream");
     let arn = format!("arn:aws:kinesis:us-east-1:000000000000:stream/{name}");
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let shard = json!({
         "ShardId": SHARD_ID,
         "HashKeyRange": { "StartingHashKey": "0", "EndingHashKey": MAX_HASH_KEY },
@@ -355,12 +307,8 @@ mod tests {
     #[test]
     fn put_records_answer_matches_request() {
         let stats = Stats::default();
-        let recs: Vec<_> = (0..3)
-            .map(|i| wire::RecordSpec {
-                partition_key: format!("k{i}"),
-                data: vec![i; 10],
-            })
-            .collect();
+        let recs: Vec<_> =
+            (0..3).map(|i| wire::RecordSpec { partition_key: format!("k{i}"), data: vec![i; 10] }).collect();
         let body = wire::put_records_body("s", &recs);
         let out = answer(Op::PutRecords, &body, &stats).unwrap();
         let t = wire::tally_put_records(&out, 3).unwrap();
@@ -373,38 +321,20 @@ mod tests {
     #[test]
     fn bad_requests_are_rejected_like_a_server() {
         let stats = Stats::default();
-        let e = answer(
-            Op::PutRecords,
-            br#"{"StreamName":"s","Records":[{"Data":"!!","PartitionKey":"a"}]}"#,
-            &stats,
-        );
+        let e = answer(Op::PutRecords, br#"{"StreamName":"s","Records":[{"Data":"!!","PartitionKey":"a"}]}"#, &stats);
         assert_eq!(e.unwrap_err().1, "SerializationException");
-        let e = answer(
-            Op::PutRecords,
-            br#"{"StreamName":"s","Records":[]}"#,
-            &stats,
-        );
+        let e = answer(Op::PutRecords, br#"{"StreamName":"s","Records":[]}"#, &stats);
         assert_eq!(e.unwrap_err().1, "ValidationException");
-        let e = answer(
-            Op::PutRecords,
-            br#"{"Records":[{"Data":"","PartitionKey":"a"}]}"#,
-            &stats,
-        );
+        let e = answer(Op::PutRecords, br#"{"Records":[{"Data":"","PartitionKey":"a"}]}"#, &stats);
         assert_eq!(e.unwrap_err().1, "InvalidArgumentException");
-        assert_eq!(
-            answer(Op::ListShards, b"[1]", &stats).unwrap_err().1,
-            "SerializationException"
-        );
+        assert_eq!(answer(Op::ListShards, b"[1]", &stats).unwrap_err().1, "SerializationException");
     }
 
     #[test]
     fn control_plane_answers_parse_with_the_client_parsers() {
         let stats = Stats::default();
         let s = answer(Op::DescribeStreamSummary, br#"{"StreamName":"s"}"#, &stats).unwrap();
-        assert_eq!(
-            wire::stream_status(Op::DescribeStreamSummary, &s).unwrap(),
-            "ACTIVE"
-        );
+        assert_eq!(wire::stream_status(Op::DescribeStreamSummary, &s).unwrap(), "ACTIVE");
         let l = answer(Op::ListShards, br#"{"StreamName":"s"}"#, &stats).unwrap();
         assert_eq!(wire::list_shards_page(&l).unwrap().shard_ids, [SHARD_ID]);
         let d = answer(Op::DescribeStream, br#"{"StreamName":"s"}"#, &stats).unwrap();

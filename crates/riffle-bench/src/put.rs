@@ -13,7 +13,7 @@ use rand::Rng;
 
 use crate::client::KinesisClient;
 use crate::config::{PutConfig, StopAt};
-use crate::report::{self, ErrorCounts, LatencySummary, PutReport};
+use crate::report::{self, ErrorCounts, ErrorSamples, LatencySummary, PutReport, count_error, merge_errors};
 use crate::wire::{self, Op, RecordSpec};
 use crate::{BenchError, CallError, setup};
 
@@ -31,10 +31,7 @@ pub(crate) fn random_records(rng: &mut impl Rng, n: usize, record_size: usize) -
         .map(|_| {
             let mut data = vec![0u8; record_size];
             rng.fill_bytes(&mut data);
-            RecordSpec {
-                partition_key: format!("{:016x}", rng.random::<u64>()),
-                data,
-            }
+            RecordSpec { partition_key: format!("{:016x}", rng.random::<u64>()), data }
         })
         .collect()
 }
@@ -56,10 +53,7 @@ pub(crate) fn pool_size(batch: usize, body_len: usize) -> usize {
 
 fn build_pool(cfg: &PutConfig) -> Vec<Bytes> {
     let mut rng = rand::rng();
-    let first = encode_batch(
-        &cfg.stream,
-        &random_records(&mut rng, cfg.batch, cfg.record_size),
-    );
+    let first = encode_batch(&cfg.stream, &random_records(&mut rng, cfg.batch, cfg.record_size));
     let n = pool_size(cfg.batch, first.len());
     let mut pool = Vec::with_capacity(n);
     pool.push(first);
@@ -89,9 +83,7 @@ impl Plan {
             }
             Plan::Remaining(left) => {
                 let want = batch as u64;
-                match left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
-                    (l > 0).then(|| l - l.min(want))
-                }) {
+                match left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| (l > 0).then(|| l - l.min(want))) {
                     Ok(before) => before.min(want) as usize,
                     Err(_) => 0,
                 }
@@ -110,6 +102,7 @@ struct WorkerStats {
     reported_failed: u64,
     request_errors: ErrorCounts,
     record_errors: ErrorCounts,
+    samples: ErrorSamples,
     latency: Histogram<u64>,
 }
 
@@ -124,6 +117,7 @@ impl WorkerStats {
             reported_failed: 0,
             request_errors: ErrorCounts::new(),
             record_errors: ErrorCounts::new(),
+            samples: ErrorSamples::new(),
             latency: report::new_histogram(),
         }
     }
@@ -135,21 +129,17 @@ impl WorkerStats {
         self.records_failed += o.records_failed;
         self.records_in_failed_requests += o.records_in_failed_requests;
         self.reported_failed += o.reported_failed;
-        for (k, v) in o.request_errors {
-            *self.request_errors.entry(k).or_default() += v;
-        }
+        merge_errors((&mut self.request_errors, &mut self.samples), (o.request_errors, o.samples));
         for (k, v) in o.record_errors {
             *self.record_errors.entry(k).or_default() += v;
         }
-        self.latency
-            .add(&o.latency)
-            .expect("histograms share bounds");
+        self.latency.add(&o.latency).expect("histograms share bounds");
     }
 
     fn request_failed(&mut self, records: usize, e: &CallError) {
         self.requests_failed += 1;
         self.records_in_failed_requests += records as u64;
-        *self.request_errors.entry(e.kind().to_owned()).or_default() += 1;
+        count_error(&mut self.request_errors, &mut self.samples, e);
     }
 }
 
@@ -179,11 +169,7 @@ async fn worker(
     plan: Arc<Plan>,
 ) -> WorkerStats {
     let mut stats = WorkerStats::new();
-    let op = if cfg.batch == 1 {
-        Op::PutRecord
-    } else {
-        Op::PutRecords
-    };
+    let op = if cfg.batch == 1 { Op::PutRecord } else { Op::PutRecords };
     // Workers start at different points of the pool so concurrent requests differ.
     let mut next = id * pool.len() / cfg.concurrency;
     loop {
@@ -267,6 +253,7 @@ pub(crate) async fn run(cfg: PutConfig) -> Result<PutReport, BenchError> {
         latency: LatencySummary::from_histogram(&total.latency),
         request_errors: total.request_errors,
         record_errors: total.record_errors,
+        error_samples: total.samples,
     })
 }
 
@@ -299,9 +286,6 @@ mod tests {
     fn random_records_have_requested_shape() {
         let recs = random_records(&mut rand::rng(), 3, 10);
         assert_eq!(recs.len(), 3);
-        assert!(
-            recs.iter()
-                .all(|r| r.data.len() == 10 && r.partition_key.len() == 16)
-        );
+        assert!(recs.iter().all(|r| r.data.len() == 10 && r.partition_key.len() == 16));
     }
 }

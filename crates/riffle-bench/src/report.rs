@@ -36,13 +36,7 @@ impl LatencySummary {
     pub(crate) fn from_histogram(h: &Histogram<u64>) -> Self {
         let ms = |us: u64| us as f64 / 1000.0;
         if h.is_empty() {
-            return LatencySummary {
-                count: 0,
-                mean_ms: 0.0,
-                p50_ms: 0.0,
-                p99_ms: 0.0,
-                max_ms: 0.0,
-            };
+            return LatencySummary { count: 0, mean_ms: 0.0, p50_ms: 0.0, p99_ms: 0.0, max_ms: 0.0 };
         }
         LatencySummary {
             count: h.len(),
@@ -56,6 +50,30 @@ impl LatencySummary {
 
 /// Counts by error type, sorted so reports are stable.
 pub type ErrorCounts = BTreeMap<String, u64>;
+
+/// The first full message seen for each error type, to diagnose without re-running.
+pub type ErrorSamples = BTreeMap<String, String>;
+
+/// Counts `e` under its kind and keeps its message if it is the first of that kind.
+pub(crate) fn count_error(counts: &mut ErrorCounts, samples: &mut ErrorSamples, e: &crate::CallError) {
+    *counts.entry(e.kind().to_owned()).or_default() += 1;
+    if !samples.contains_key(e.kind()) {
+        samples.insert(e.kind().to_owned(), e.detail());
+    }
+}
+
+/// Adds one worker's error tallies into the run's.
+pub(crate) fn merge_errors(
+    (counts, samples): (&mut ErrorCounts, &mut ErrorSamples),
+    (more_counts, more_samples): (ErrorCounts, ErrorSamples),
+) {
+    for (k, v) in more_counts {
+        *counts.entry(k).or_default() += v;
+    }
+    for (k, v) in more_samples {
+        samples.entry(k).or_insert(v);
+    }
+}
 
 /// Result of `bench put`.
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +103,8 @@ pub struct PutReport {
     pub request_errors: ErrorCounts,
     /// Per-record failures by ErrorCode.
     pub record_errors: ErrorCounts,
+    /// First message of each whole-request error type.
+    pub error_samples: ErrorSamples,
 }
 
 /// Result of `bench get`.
@@ -112,6 +132,8 @@ pub struct GetReport {
     pub mb_per_sec: f64,
     pub latency: LatencySummary,
     pub errors: ErrorCounts,
+    /// First message of each error type.
+    pub error_samples: ErrorSamples,
 }
 
 /// Counters of a null-server run, reported when it is stopped.
@@ -153,6 +175,13 @@ fn write_errors(f: &mut fmt::Formatter<'_>, label: &str, e: &ErrorCounts) -> fmt
     writeln!(f, "  {label:<12} {}", list.join(" "))
 }
 
+fn write_samples(f: &mut fmt::Formatter<'_>, samples: &ErrorSamples) -> fmt::Result {
+    for (kind, message) in samples {
+        writeln!(f, "  {:<12} {kind}: {message}", "first")?;
+    }
+    Ok(())
+}
+
 impl fmt::Display for LatencySummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -173,11 +202,7 @@ impl fmt::Display for BenchReport {
                     r.endpoint, r.stream, r.record_size, r.batch, r.concurrency
                 )?;
                 writeln!(f, "  {:<12} {:.2} s", "elapsed", r.elapsed_secs)?;
-                writeln!(
-                    f,
-                    "  {:<12} {:.0} records/s, {:.2} MB/s",
-                    "throughput", r.records_per_sec, r.mb_per_sec
-                )?;
+                writeln!(f, "  {:<12} {:.0} records/s, {:.2} MB/s", "throughput", r.records_per_sec, r.mb_per_sec)?;
                 writeln!(
                     f,
                     "  {:<12} {} ok, {} failed in results, {} in failed requests",
@@ -190,6 +215,7 @@ impl fmt::Display for BenchReport {
                 )?;
                 writeln!(f, "  {:<12} {}", "latency", r.latency)?;
                 write_errors(f, "req errors", &r.request_errors)?;
+                write_samples(f, &r.error_samples)?;
                 write_errors(f, "rec errors", &r.record_errors)
             }
             BenchReport::Get(r) => {
@@ -199,31 +225,20 @@ impl fmt::Display for BenchReport {
                     r.endpoint, r.stream, r.shards, r.concurrency, r.limit
                 )?;
                 writeln!(f, "  {:<12} {:.2} s", "elapsed", r.elapsed_secs)?;
-                writeln!(
-                    f,
-                    "  {:<12} {:.0} records/s, {:.2} MB/s",
-                    "throughput", r.records_per_sec, r.mb_per_sec
-                )?;
+                writeln!(f, "  {:<12} {:.0} records/s, {:.2} MB/s", "throughput", r.records_per_sec, r.mb_per_sec)?;
                 writeln!(f, "  {:<12} {} ({} bytes)", "records", r.records, r.bytes)?;
-                writeln!(
-                    f,
-                    "  {:<12} {} GetRecords, {} throttled",
-                    "calls", r.calls, r.throttled
-                )?;
+                writeln!(f, "  {:<12} {} GetRecords, {} throttled", "calls", r.calls, r.throttled)?;
                 writeln!(
                     f,
                     "  {:<12} {} completed, {} failed{}",
                     "shards",
                     r.shards_completed,
                     r.shards_failed,
-                    if r.truncated {
-                        ", stopped by --max-secs"
-                    } else {
-                        ""
-                    }
+                    if r.truncated { ", stopped by --max-secs" } else { "" }
                 )?;
                 writeln!(f, "  {:<12} {}", "latency", r.latency)?;
-                write_errors(f, "errors", &r.errors)
+                write_errors(f, "errors", &r.errors)?;
+                write_samples(f, &r.error_samples)
             }
             BenchReport::NullServer(r) => writeln!(
                 f,

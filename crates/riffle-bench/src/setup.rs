@@ -15,19 +15,11 @@ const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const THROTTLE_RETRIES: u32 = 20;
 
 fn setup_err<'a>(op: &'static str, stream: &'a str) -> impl FnOnce(CallError) -> BenchError + 'a {
-    move |source| BenchError::Setup {
-        op,
-        stream: stream.to_owned(),
-        source,
-    }
+    move |source| BenchError::Setup { op, stream: stream.to_owned(), source }
 }
 
 /// One control-plane call, retrying throttling answers with a short backoff.
-async fn call_retrying(
-    client: &KinesisClient,
-    op: Op,
-    body: bytes::Bytes,
-) -> Result<bytes::Bytes, CallError> {
+async fn call_retrying(client: &KinesisClient, op: Op, body: bytes::Bytes) -> Result<bytes::Bytes, CallError> {
     let mut attempt = 0;
     loop {
         match client.call(op, body.clone()).await {
@@ -55,11 +47,7 @@ async fn stream_status(client: &KinesisClient, stream: &str) -> Result<String, C
 
 /// Creates `stream` with `shards` shards unless it exists (whatever its shard count), then waits
 /// until it is ACTIVE. Returns true if this call created it.
-pub(crate) async fn ensure_stream(
-    client: &KinesisClient,
-    stream: &str,
-    shards: u32,
-) -> Result<bool, BenchError> {
+pub(crate) async fn ensure_stream(client: &KinesisClient, stream: &str, shards: u32) -> Result<bool, BenchError> {
     let mut created = false;
     match stream_status(client, stream).await {
         Ok(_) => {}
@@ -98,19 +86,15 @@ pub(crate) async fn ensure_stream(
 
 /// All shard ids of `stream` (open and closed), via ListShards or, where unsupported,
 /// DescribeStream paging.
-pub(crate) async fn list_shards(
-    client: &KinesisClient,
-    stream: &str,
-) -> Result<Vec<String>, BenchError> {
+pub(crate) async fn list_shards(client: &KinesisClient, stream: &str) -> Result<Vec<String>, BenchError> {
     let mut ids = Vec::new();
     let mut token: Option<String> = None;
     let mut use_describe = false;
     loop {
         let page = if use_describe {
             let body = wire::describe_stream_body(stream, token.as_deref());
-            let b = call_retrying(client, Op::DescribeStream, body)
-                .await
-                .map_err(setup_err("DescribeStream", stream))?;
+            let b =
+                call_retrying(client, Op::DescribeStream, body).await.map_err(setup_err("DescribeStream", stream))?;
             wire::describe_stream_page(&b).map_err(setup_err("DescribeStream", stream))?
         } else {
             let body = wire::list_shards_body(stream, token.as_deref());

@@ -4,11 +4,7 @@
 use riffle_bench::{BenchCommand, BenchReport, GetArgs, NullServer, PutArgs};
 use tokio::sync::oneshot;
 
-async fn start() -> (
-    String,
-    oneshot::Sender<()>,
-    tokio::task::JoinHandle<riffle_bench::NullServerReport>,
-) {
+async fn start() -> (String, oneshot::Sender<()>, tokio::task::JoinHandle<riffle_bench::NullServerReport>) {
     let server = NullServer::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", server.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -36,10 +32,7 @@ fn put_args(endpoint: &str) -> PutArgs {
 async fn put_and_get_against_null_server() {
     let (endpoint, stop, server) = start().await;
 
-    let BenchReport::Put(put) = riffle_bench::run(BenchCommand::Put(put_args(&endpoint)))
-        .await
-        .unwrap()
-    else {
+    let BenchReport::Put(put) = riffle_bench::run(BenchCommand::Put(put_args(&endpoint))).await.unwrap() else {
         panic!("put returns a put report");
     };
     assert!(put.requests_ok > 0, "{put:?}");
@@ -50,26 +43,17 @@ async fn put_and_get_against_null_server() {
     assert_eq!(put.failed_record_count_reported, 0);
     assert_eq!(put.latency.count, put.requests);
     assert!(put.request_errors.is_empty() && put.record_errors.is_empty());
+    assert!(put.error_samples.is_empty());
     assert!(put.records_per_sec > 0.0 && put.mb_per_sec > 0.0);
 
     // An exact record budget: a partial last batch, and PutRecord for batch 1.
-    let exact = PutArgs {
-        records: Some(1234),
-        shards: None,
-        ..put_args(&endpoint)
-    };
+    let exact = PutArgs { records: Some(1234), shards: None, ..put_args(&endpoint) };
     let BenchReport::Put(exact) = riffle_bench::run(BenchCommand::Put(exact)).await.unwrap() else {
         panic!("put returns a put report");
     };
     assert_eq!((exact.records_ok, exact.requests_ok), (1234, 3));
-    let single = PutArgs {
-        records: Some(10),
-        batch: 1,
-        shards: None,
-        ..put_args(&endpoint)
-    };
-    let BenchReport::Put(single) = riffle_bench::run(BenchCommand::Put(single)).await.unwrap()
-    else {
+    let single = PutArgs { records: Some(10), batch: 1, shards: None, ..put_args(&endpoint) };
+    let BenchReport::Put(single) = riffle_bench::run(BenchCommand::Put(single)).await.unwrap() else {
         panic!("put returns a put report");
     };
     assert_eq!((single.records_ok, single.requests_ok), (10, 10));
@@ -86,10 +70,7 @@ async fn put_and_get_against_null_server() {
         panic!("get returns a get report");
     };
     // The null server stores nothing and has one shard: read to the end, zero records.
-    assert_eq!(
-        (get.shards, get.shards_completed, get.shards_failed),
-        (1, 1, 0)
-    );
+    assert_eq!((get.shards, get.shards_completed, get.shards_failed), (1, 1, 0));
     assert_eq!((get.records, get.calls, get.truncated), (0, 1, false));
     assert!(get.errors.is_empty());
 
@@ -119,13 +100,8 @@ async fn unreachable_endpoint_counts_transport_errors() {
     let BenchReport::Put(r) = riffle_bench::run(BenchCommand::Put(args)).await.unwrap() else {
         panic!("put returns a put report");
     };
-    assert_eq!(
-        (
-            r.records_ok,
-            r.requests_failed,
-            r.records_in_failed_requests
-        ),
-        (0, 3, 3)
-    );
+    assert_eq!((r.records_ok, r.requests_failed, r.records_in_failed_requests), (0, 3, 3));
     assert_eq!(r.request_errors.get("TransportError"), Some(&3));
+    // The report keeps the root cause, several sources deep.
+    assert!(r.error_samples["TransportError"].contains("refused"), "{:?}", r.error_samples);
 }

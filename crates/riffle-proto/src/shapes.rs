@@ -4,13 +4,34 @@
 //! ("Member must not be null"), not a decoding failure, so handlers validate them explicitly.
 
 use crate::codec::{Blob, Timestamp};
+use riffle_types::{SequenceNumber, ShardId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The `StreamName` / `StreamARN` pair that most operations accept.
+/// The `StreamName` / `StreamARN` pair that most operations accept, borrowed from an input.
+///
+/// Inputs carry the two members themselves rather than a `#[serde(flatten)]`ed struct: flatten
+/// makes serde buffer the whole request (every record of a PutRecords) before decoding it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StreamRef<'a> {
+    pub stream_name: Option<&'a str>,
+    pub stream_arn: Option<&'a str>,
+}
+
+macro_rules! stream_ref {
+    ($($t:ty),* $(,)?) => {$(
+        impl $t {
+            pub fn stream(&self) -> StreamRef<'_> {
+                StreamRef { stream_name: self.stream_name.as_deref(), stream_arn: self.stream_arn.as_deref() }
+            }
+        }
+    )*};
+}
+
+/// An input that is only a stream reference (DescribeStreamSummary).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StreamRef {
+pub struct StreamInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -43,16 +64,18 @@ pub struct CreateStreamInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteStreamInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub enforce_consumer_deletion: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DescribeStreamInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub limit: Option<i64>,
     pub exclusive_start_shard_id: Option<String>,
 }
@@ -60,8 +83,9 @@ pub struct DescribeStreamInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RetentionInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub retention_period_hours: Option<i64>,
 }
 
@@ -85,8 +109,9 @@ pub struct ShardFilter {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListShardsInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub next_token: Option<String>,
     pub exclusive_start_shard_id: Option<String>,
     pub max_results: Option<i64>,
@@ -97,24 +122,27 @@ pub struct ListShardsInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AddTagsInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RemoveTagsInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub tag_keys: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListTagsInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub exclusive_start_tag_key: Option<String>,
     pub limit: Option<i64>,
 }
@@ -122,8 +150,9 @@ pub struct ListTagsInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutRecordInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub data: Option<Blob>,
     pub partition_key: Option<String>,
     pub explicit_hash_key: Option<String>,
@@ -141,16 +170,18 @@ pub struct PutRecordsEntry {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutRecordsInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub records: Option<Vec<PutRecordsEntry>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetShardIteratorInput {
-    #[serde(flatten)]
-    pub stream: StreamRef,
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
     pub shard_id: Option<String>,
     pub shard_iterator_type: Option<String>,
     pub starting_sequence_number: Option<String>,
@@ -165,6 +196,20 @@ pub struct GetRecordsInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
 }
+
+stream_ref!(
+    StreamInput,
+    DeleteStreamInput,
+    DescribeStreamInput,
+    RetentionInput,
+    ListShardsInput,
+    AddTagsInput,
+    RemoveTagsInput,
+    ListTagsInput,
+    PutRecordInput,
+    PutRecordsInput,
+    GetShardIteratorInput,
+);
 
 // ---- outputs ----
 
@@ -311,13 +356,35 @@ pub struct PutRecordOutput {
     pub encryption_type: &'static str,
 }
 
+/// A sequence number on the wire, encoded straight from its digits (no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct SeqOut(pub SequenceNumber);
+
+impl Serialize for SeqOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0.to_digits();
+        s.serialize_str(std::str::from_utf8(&d).map_err(serde::ser::Error::custom)?)
+    }
+}
+
+/// A shard id on the wire, encoded straight from its digits (no allocation).
+#[derive(Debug, Clone, Copy)]
+pub struct ShardIdOut(pub ShardId);
+
+impl Serialize for ShardIdOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let b = self.0.to_bytes();
+        s.serialize_str(std::str::from_utf8(&b).map_err(serde::ser::Error::custom)?)
+    }
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutRecordsResultEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<String>,
+    pub sequence_number: Option<SeqOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard_id: Option<String>,
+    pub shard_id: Option<ShardIdOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,6 +397,57 @@ pub struct PutRecordsOutput {
     pub failed_record_count: u32,
     pub records: Vec<PutRecordsResultEntry>,
     pub encryption_type: &'static str,
+}
+
+impl PutRecordsOutput {
+    /// The JSON encoding, written directly. It is byte-for-byte what serde_json writes (a test
+    /// holds it to that), but skips the per-string escaping scan: sequence numbers and shard
+    /// ids are plain ASCII digits, and this answer carries a thousand of them.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(80 + self.records.len() * 100);
+        b.extend_from_slice(b"{\"FailedRecordCount\":");
+        b.extend_from_slice(self.failed_record_count.to_string().as_bytes());
+        b.extend_from_slice(b",\"Records\":[");
+        for (i, r) in self.records.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            let mut sep = b'{';
+            let mut field = |b: &mut Vec<u8>, name: &[u8]| {
+                b.push(sep);
+                sep = b',';
+                b.push(b'"');
+                b.extend_from_slice(name);
+                b.extend_from_slice(b"\":");
+            };
+            if let Some(seq) = r.sequence_number {
+                field(&mut b, b"SequenceNumber");
+                b.push(b'"');
+                b.extend_from_slice(&seq.0.to_digits());
+                b.push(b'"');
+            }
+            if let Some(id) = r.shard_id {
+                field(&mut b, b"ShardId");
+                b.push(b'"');
+                b.extend_from_slice(&id.0.to_bytes());
+                b.push(b'"');
+            }
+            for (name, value) in [(&b"ErrorCode"[..], &r.error_code), (&b"ErrorMessage"[..], &r.error_message)] {
+                if let Some(v) = value {
+                    field(&mut b, name);
+                    serde_json::to_writer(&mut b, v).expect("strings serialize");
+                }
+            }
+            if sep == b'{' {
+                b.push(b'{');
+            }
+            b.push(b'}');
+        }
+        b.extend_from_slice(b"],\"EncryptionType\":");
+        serde_json::to_writer(&mut b, self.encryption_type).expect("strings serialize");
+        b.push(b'}');
+        b
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -374,4 +492,32 @@ pub struct ErrorBody<'a> {
     #[serde(rename = "__type")]
     pub kind: &'a str,
     pub message: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use riffle_types::ShardKey;
+
+    #[test]
+    fn put_records_json_matches_serde() {
+        let ok = |c| PutRecordsResultEntry {
+            sequence_number: Some(SeqOut(SequenceNumber::new(ShardKey::new(3, 1), c))),
+            shard_id: Some(ShardIdOut(ShardId(1))),
+            error_code: None,
+            error_message: None,
+        };
+        let failed = PutRecordsResultEntry {
+            sequence_number: None,
+            shard_id: None,
+            error_code: Some("ProvisionedThroughputExceededException".into()),
+            error_message: Some("Rate exceeded for shard \"x\"\n".into()),
+        };
+        let empty =
+            PutRecordsResultEntry { sequence_number: None, shard_id: None, error_code: None, error_message: None };
+        for records in [vec![], vec![ok(1)], vec![ok(1), failed, ok(2), empty]] {
+            let out = PutRecordsOutput { failed_record_count: 1, records, encryption_type: "NONE" };
+            assert_eq!(String::from_utf8(out.to_json()).unwrap(), serde_json::to_string(&out).unwrap());
+        }
+    }
 }

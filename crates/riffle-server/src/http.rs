@@ -9,7 +9,11 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use riffle_proto::{ApiError, ErrorCode, Operation, Protocol, encode_error};
 use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 /// Largest request body accepted. A 10 MiB PutRecords is about 13.4 MiB as base64 JSON.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -17,11 +21,11 @@ const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let proto =
         Protocol::from_content_type(req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
-    // A bug must cost one request a 500, never the connection: run it where a panic is caught.
-    let result = match tokio::spawn(async move { answer(&app, proto, req).await }).await {
+    // A bug must cost one request a 500, never the connection or the process.
+    let result = match CatchUnwind(Box::pin(answer(&app, proto, req))).await {
         Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "request handler panicked");
+        Err(()) => {
+            tracing::error!("request handler panicked");
             Err(ApiError::internal())
         }
     };
@@ -45,6 +49,22 @@ async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Resu
         }
     })?;
     ops::dispatch(app, op, proto, &body.to_bytes()).await
+}
+
+/// Turns a panic while polling the inner future into `Err(())`.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(move || fut.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(Err(())),
+        }
+    }
 }
 
 fn respond(proto: Protocol, result: Result<Vec<u8>, ApiError>) -> Response<Full<Bytes>> {

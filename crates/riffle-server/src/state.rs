@@ -52,17 +52,17 @@ impl App {
 
     /// Resolves `StreamName`/`StreamARN` to a name. One must be given; if both are, they must
     /// name the same stream. (Model constraints are checked by the caller's validation.)
-    pub fn resolve_name(&self, r: &StreamRef) -> Result<String, ApiError> {
-        let from_arn = match &r.stream_arn {
+    pub fn resolve_name(&self, r: StreamRef<'_>) -> Result<String, ApiError> {
+        let from_arn = match r.stream_arn {
             Some(arn) => Some(self.name_from_arn(arn)?),
             None => None,
         };
-        match (&r.stream_name, from_arn) {
-            (Some(n), Some(a)) if *n != a => Err(ApiError::invalid_argument(format!(
+        match (r.stream_name, from_arn) {
+            (Some(n), Some(a)) if n != a => Err(ApiError::invalid_argument(format!(
                 "StreamName {n} and StreamARN {} do not refer to the same stream.",
-                r.stream_arn.as_deref().unwrap_or_default()
+                r.stream_arn.unwrap_or_default()
             ))),
-            (Some(n), _) => Ok(n.clone()),
+            (Some(n), _) => Ok(n.to_string()),
             (None, Some(a)) => Ok(a),
             (None, None) => Err(ApiError::invalid_argument("Neither streamArn or streamName was provided.")),
         }

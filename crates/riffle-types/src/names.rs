@@ -52,9 +52,23 @@ impl ShardId {
     }
 }
 
+impl ShardId {
+    /// `shardId-` and 12 digits, written without the formatting machinery (hot path).
+    pub fn to_bytes(self) -> [u8; 20] {
+        let mut out = *b"shardId-000000000000";
+        let mut v = self.0;
+        for d in out[8..].iter_mut().rev() {
+            *d = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out
+    }
+}
+
 impl fmt::Display for ShardId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "shardId-{:012}", self.0)
+        let bytes = self.to_bytes();
+        f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -74,6 +88,7 @@ mod tests {
     #[test]
     fn shard_ids_round_trip() {
         assert_eq!(ShardId(7).to_string(), "shardId-000000000007");
+        assert_eq!(ShardId(u32::MAX).to_string(), format!("shardId-{:012}", u32::MAX));
         assert_eq!(ShardId::parse("shardId-000000000007"), Some(ShardId(7)));
         assert_eq!(ShardId::parse("000000000007"), Some(ShardId(7)));
         assert_eq!(ShardId::parse("shardId-"), None);

@@ -74,9 +74,30 @@ impl SequenceNumber {
     }
 }
 
+impl SequenceNumber {
+    /// The decimal digits, written without the formatting machinery: PutRecords answers with
+    /// hundreds of these per request, so this is on the hot path.
+    pub fn to_digits(&self) -> [u8; WIDTH] {
+        fn put(out: &mut [u8], mut v: u64) {
+            for d in out.iter_mut().rev() {
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        let mut out = [0u8; WIDTH];
+        out[0] = b'4';
+        put(&mut out[1..11], u64::from(self.shard));
+        put(&mut out[11..31], self.counter);
+        put(&mut out[31..41], u64::from(self.stream_uid));
+        out
+    }
+}
+
 impl fmt::Display for SequenceNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "4{:010}{:020}{:010}", self.shard, self.counter, self.stream_uid)
+        let digits = self.to_digits();
+        // Only ASCII digits were written.
+        f.write_str(std::str::from_utf8(&digits).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -105,6 +126,7 @@ mod tests {
         ) {
             let x = SequenceNumber { stream_uid: a.0, shard: a.1, counter: a.2 };
             prop_assert_eq!(SequenceNumber::parse(&x.to_string()), Ok(x));
+            prop_assert_eq!(x.to_string(), format!("4{:010}{:020}{:010}", x.shard, x.counter, x.stream_uid));
             let y = SequenceNumber { stream_uid: a.0, shard: b.0, counter: b.1 };
             let (xs, ys) = (x.to_string(), y.to_string());
             // Same width, so string order is numeric order; and it follows (shard, counter).

@@ -80,10 +80,7 @@ fn encode(v: &impl serde::Serialize) -> Bytes {
 }
 
 fn record_in(r: &RecordSpec) -> RecordIn<'_> {
-    RecordIn {
-        data: STANDARD.encode(&r.data),
-        partition_key: &r.partition_key,
-    }
+    RecordIn { data: STANDARD.encode(&r.data), partition_key: &r.partition_key }
 }
 
 pub(crate) fn put_records_body(stream: &str, records: &[RecordSpec]) -> Bytes {
@@ -136,10 +133,7 @@ mod tests {
     use super::*;
 
     fn rec(pk: &str, data: &[u8]) -> RecordSpec {
-        RecordSpec {
-            partition_key: pk.into(),
-            data: data.to_vec(),
-        }
+        RecordSpec { partition_key: pk.into(), data: data.to_vec() }
     }
 
     #[test]
@@ -160,16 +154,12 @@ mod tests {
         assert_eq!(v["Records"][1]["Data"], "");
         let body = put_record_body("s1", &rec("k", b"hi"));
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(
-            (v["Data"].as_str(), v["PartitionKey"].as_str()),
-            (Some("aGk="), Some("k"))
-        );
+        assert_eq!((v["Data"].as_str(), v["PartitionKey"].as_str()), (Some("aGk="), Some("k")));
     }
 
     #[test]
     fn list_shards_never_sends_name_with_token() {
-        let v: serde_json::Value =
-            serde_json::from_slice(&list_shards_body("s", Some("t"))).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&list_shards_body("s", Some("t"))).unwrap();
         assert_eq!(v, json!({"NextToken": "t"}));
     }
 }

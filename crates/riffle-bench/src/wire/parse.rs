@@ -52,18 +52,13 @@ pub(crate) fn tally_put_records(body: &[u8], sent: usize) -> Result<PutTally, Ca
             out.records.len()
         )));
     }
-    let mut tally = PutTally {
-        reported_failed: out.failed_record_count.unwrap_or(0),
-        ..PutTally::default()
-    };
+    let mut tally = PutTally { reported_failed: out.failed_record_count.unwrap_or(0), ..PutTally::default() };
     for e in out.records {
         match (e.error_code, e.sequence_number, e.shard_id) {
             (None, Some(_), Some(_)) => tally.ok += 1,
             (code, _, _) => {
                 tally.failed += 1;
-                tally
-                    .failed_codes
-                    .push(code.unwrap_or_else(|| "MissingResult".into()));
+                tally.failed_codes.push(code.unwrap_or_else(|| "MissingResult".into()));
             }
         }
     }
@@ -79,13 +74,8 @@ pub(crate) fn check_put_record(body: &[u8]) -> Result<(), CallError> {
         shard_id: Option<IgnoredAny>,
     }
     match parse::<Out>(Op::PutRecord, body)? {
-        Out {
-            sequence_number: Some(_),
-            shard_id: Some(_),
-        } => Ok(()),
-        _ => Err(CallError::Malformed(
-            "PutRecord: missing SequenceNumber or ShardId".into(),
-        )),
+        Out { sequence_number: Some(_), shard_id: Some(_) } => Ok(()),
+        _ => Err(CallError::Malformed("PutRecord: missing SequenceNumber or ShardId".into())),
     }
 }
 
@@ -103,9 +93,7 @@ pub(crate) fn stream_status(op: Op, body: &[u8]) -> Result<String, CallError> {
         #[serde(alias = "StreamDescription")]
         stream_description_summary: Desc,
     }
-    Ok(parse::<Out>(op, body)?
-        .stream_description_summary
-        .stream_status)
+    Ok(parse::<Out>(op, body)?.stream_description_summary.stream_status)
 }
 
 /// One page of shard ids; `next` is the NextToken (ListShards) or the ExclusiveStartShardId to
@@ -153,11 +141,7 @@ pub(crate) fn describe_stream_page(body: &[u8]) -> Result<ShardPage, CallError> 
     }
     let d = parse::<Out>(Op::DescribeStream, body)?.stream_description;
     let shard_ids: Vec<String> = d.shards.into_iter().map(|s| s.shard_id).collect();
-    let next = if d.has_more_shards {
-        shard_ids.last().cloned()
-    } else {
-        None
-    };
+    let next = if d.has_more_shards { shard_ids.last().cloned() } else { None };
     Ok(ShardPage { shard_ids, next })
 }
 
@@ -201,11 +185,7 @@ pub(crate) fn records_page(body: &[u8]) -> Result<RecordsPage, CallError> {
     let out: Out<'_> = parse(Op::GetRecords, body)?;
     Ok(RecordsPage {
         records: out.records.len() as u64,
-        bytes: out
-            .records
-            .iter()
-            .map(|r| b64_decoded_len(&r.data) as u64)
-            .sum(),
+        bytes: out.records.iter().map(|r| b64_decoded_len(&r.data) as u64).sum(),
         next_iterator: out.next_shard_iterator,
         millis_behind: out.millis_behind_latest.unwrap_or(0),
     })
@@ -231,19 +211,13 @@ mod tests {
             {"SequenceNumber":null,"ShardId":null}]}"#;
         let t = tally_put_records(body, 3).unwrap();
         assert_eq!((t.ok, t.failed, t.reported_failed), (1, 2, 1));
-        assert_eq!(
-            t.failed_codes,
-            ["ProvisionedThroughputExceededException", "MissingResult"]
-        );
+        assert_eq!(t.failed_codes, ["ProvisionedThroughputExceededException", "MissingResult"]);
     }
 
     #[test]
     fn put_records_length_mismatch_counts_nothing() {
         let body = br#"{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s"}]}"#;
-        assert!(matches!(
-            tally_put_records(body, 2),
-            Err(CallError::Malformed(_))
-        ));
+        assert!(matches!(tally_put_records(body, 2), Err(CallError::Malformed(_))));
         assert!(tally_put_records(b"{}", 1).is_err());
         assert!(check_put_record(br#"{"ShardId":"s"}"#).is_err());
         assert!(check_put_record(br#"{"ShardId":"s","SequenceNumber":"1"}"#).is_ok());
@@ -252,10 +226,7 @@ mod tests {
     #[test]
     fn describe_and_list_pages() {
         let s = br#"{"StreamDescriptionSummary":{"StreamName":"s","StreamStatus":"CREATING"}}"#;
-        assert_eq!(
-            stream_status(Op::DescribeStreamSummary, s).unwrap(),
-            "CREATING"
-        );
+        assert_eq!(stream_status(Op::DescribeStreamSummary, s).unwrap(), "CREATING");
         let d = br#"{"StreamDescription":{"StreamStatus":"ACTIVE","HasMoreShards":true,
             "Shards":[{"ShardId":"shardId-000000000000"},{"ShardId":"shardId-000000000001"}]}}"#;
         assert_eq!(stream_status(Op::DescribeStream, d).unwrap(), "ACTIVE");
@@ -263,13 +234,7 @@ mod tests {
         assert_eq!(p.shard_ids.len(), 2);
         assert_eq!(p.next.as_deref(), Some("shardId-000000000001"));
         let l = list_shards_page(br#"{"Shards":[{"ShardId":"a"}],"NextToken":"n"}"#).unwrap();
-        assert_eq!(
-            l,
-            ShardPage {
-                shard_ids: vec!["a".into()],
-                next: Some("n".into())
-            }
-        );
+        assert_eq!(l, ShardPage { shard_ids: vec!["a".into()], next: Some("n".into()) });
     }
 
     #[test]
@@ -281,10 +246,7 @@ mod tests {
         assert_eq!((p.records, p.bytes, p.millis_behind), (2, 7, 5));
         assert_eq!(p.next_iterator.as_deref(), Some("it"));
         let end = records_page(br#"{"Records":[]}"#).unwrap();
-        assert_eq!(
-            (end.records, end.next_iterator, end.millis_behind),
-            (0, None, 0)
-        );
+        assert_eq!((end.records, end.next_iterator, end.millis_behind), (0, None, 0));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub async fn get_shard_iterator(
     input: GetShardIteratorInput,
 ) -> Result<GetShardIteratorOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.required(&input.shard_id, "shardId");
     v.name(input.shard_id.as_deref(), "shardId");
     v.required(&input.shard_iterator_type, "shardIteratorType");
@@ -37,7 +37,7 @@ pub async fn get_shard_iterator(
             if input.starting_sequence_number.is_some() { "also a" } else { "no" }
         )));
     }
-    let name = app.resolve_name(&input.stream)?;
+    let name = app.resolve_name(input.stream())?;
     let shard_id = input.shard_id.expect("validated");
     let (uid, shard) = app.with_stream(&name, |s| {
         let missing = || {
@@ -113,7 +113,7 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
     v.required(&input.shard_iterator, "shardIterator");
     v.length(input.shard_iterator.as_deref(), "shardIterator", 1, 512);
     v.range(input.limit, "limit", Some(1), Some(limits::MAX_GET_RECORDS as i64));
-    validate_stream_ref(&mut v, &StreamRef { stream_name: None, stream_arn: input.stream_arn.clone() });
+    validate_stream_ref(&mut v, StreamRef { stream_name: None, stream_arn: input.stream_arn.as_deref() });
     v.finish()?;
     let token = input.shard_iterator.expect("validated");
     let it = app.tokens.open_iterator(&token).ok_or_else(|| ApiError::invalid_argument("Invalid ShardIterator."))?;

@@ -43,7 +43,13 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
         RemoveTagsFromStream => tags::remove(app, proto.decode(body)?).await.map(none)?,
         ListTagsForStream => encode(proto, tags::list(app, proto.decode(body)?).await?),
         PutRecord => encode(proto, records::put_record(app, proto.decode(body)?).await?),
-        PutRecords => encode(proto, records::put_records(app, proto.decode(body)?).await?),
+        PutRecords => {
+            let out = records::put_records(app, proto.decode(body)?).await?;
+            match proto {
+                Protocol::Json => out.to_json(),
+                Protocol::Cbor => encode(proto, out),
+            }
+        }
         GetShardIterator => encode(proto, data::get_shard_iterator(app, proto.decode(body)?).await?),
         GetRecords => encode(proto, data::get_records(app, proto.decode(body)?).await?),
         DeleteResourcePolicy
@@ -78,9 +84,9 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
 }
 
 /// Model constraints of the StreamName / StreamARN pair.
-pub(crate) fn validate_stream_ref(v: &mut Violations, r: &StreamRef) {
-    v.name(r.stream_name.as_deref(), "streamName");
-    if let Some(arn) = r.stream_arn.as_deref() {
+pub(crate) fn validate_stream_ref(v: &mut Violations, r: StreamRef<'_>) {
+    v.name(r.stream_name, "streamName");
+    if let Some(arn) = r.stream_arn {
         v.length(Some(arn), "streamARN", 1, 2048);
         if !arn_pattern_ok(arn) {
             v.pattern_failed(arn, "streamARN", "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+");

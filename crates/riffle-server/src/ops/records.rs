@@ -5,7 +5,9 @@ use crate::catalog::{Stream, StreamStatus};
 use crate::state::App;
 use bytes::Bytes;
 use riffle_log::AppendRecord;
-use riffle_proto::shapes::{PutRecordInput, PutRecordOutput, PutRecordsInput, PutRecordsOutput, PutRecordsResultEntry};
+use riffle_proto::shapes::{
+    PutRecordInput, PutRecordOutput, PutRecordsInput, PutRecordsOutput, PutRecordsResultEntry, SeqOut, ShardIdOut,
+};
 use riffle_proto::{ApiError, Violations};
 use riffle_types::{HashKey, SequenceNumber, ShardId, limits, partition_key_hash};
 use std::sync::Arc;
@@ -20,8 +22,21 @@ fn shown_blob(len: usize) -> String {
     format!("java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]")
 }
 
-/// Model checks shared by both operations' records.
-fn validate_entry(v: &mut Violations, data: Option<usize>, pk: &Option<String>, ehk: &Option<String>, path: &str) {
+/// Model checks shared by both operations' records. `path` builds the member path prefix; it
+/// is called only when something failed, so valid records (the hot path) allocate nothing.
+fn validate_entry(
+    v: &mut Violations,
+    data: Option<usize>,
+    pk: &Option<String>,
+    ehk: &Option<String>,
+    path: impl Fn() -> String,
+) {
+    let pk_ok = pk.as_deref().is_some_and(|k| !k.is_empty() && (k.len() <= 256 || k.chars().count() <= 256));
+    let ok = data.is_some_and(|n| n <= MAX_DATA_BYTES) && pk_ok && ehk.as_deref().is_none_or(hash_key_pattern);
+    if ok {
+        return;
+    }
+    let path = path();
     if data.is_none() {
         v.push(None, &format!("{path}data"), "not be null");
     }
@@ -80,16 +95,16 @@ fn too_large(s: &Stream, data: usize, pk: usize, path: &str) -> Option<ApiError>
 
 pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutRecordOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     let data_len = input.data.as_ref().map(|d| d.0.len());
-    validate_entry(&mut v, data_len, &input.partition_key, &input.explicit_hash_key, "");
+    validate_entry(&mut v, data_len, &input.partition_key, &input.explicit_hash_key, String::new);
     if let Some(s) = input.sequence_number_for_ordering.as_deref().filter(|s| !sequence_pattern(s)) {
         v.pattern_failed(s, "sequenceNumberForOrdering", "0|([1-9]\\d{0,128})");
     }
     v.finish()?;
+    let name = app.resolve_name(input.stream())?;
     let (data, pk) = (input.data.expect("validated").0, input.partition_key.expect("validated"));
     let key = hash_key(&pk, input.explicit_hash_key.as_deref())?;
-    let name = app.resolve_name(&input.stream)?;
     let record = {
         let cat = app.catalog.read();
         let s = writable(app, &cat, &name)?;
@@ -122,7 +137,7 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
 
 pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRecordsOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.required(&input.records, "records");
     if let Some(records) = &input.records {
         if records.is_empty() {
@@ -131,11 +146,12 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
             v.push(Some(&"[...]"), "records", format!("have length less than or equal to {}", limits::MAX_PUT_RECORDS));
         }
         for (i, r) in records.iter().enumerate() {
-            let path = format!("records.{}.member.", i + 1);
-            validate_entry(&mut v, r.data.as_ref().map(|d| d.0.len()), &r.partition_key, &r.explicit_hash_key, &path);
+            let path = || format!("records.{}.member.", i + 1);
+            validate_entry(&mut v, r.data.as_ref().map(|d| d.0.len()), &r.partition_key, &r.explicit_hash_key, path);
         }
     }
     v.finish()?;
+    let name = app.resolve_name(input.stream())?;
     let entries = input.records.expect("validated");
     let total: usize = entries
         .iter()
@@ -148,7 +164,6 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
     for r in &entries {
         keys.push(hash_key(r.partition_key.as_deref().unwrap_or_default(), r.explicit_hash_key.as_deref())?);
     }
-    let name = app.resolve_name(&input.stream)?;
     let batch = {
         let cat = app.catalog.read();
         let s = writable(app, &cat, &name)?;
@@ -170,8 +185,8 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
             .into_iter()
             .zip(appended)
             .map(|(shard, a)| PutRecordsResultEntry {
-                sequence_number: Some(SequenceNumber::new(shard, a.counter).to_string()),
-                shard_id: Some(ShardId(shard.shard()).to_string()),
+                sequence_number: Some(SeqOut(SequenceNumber::new(shard, a.counter))),
+                shard_id: Some(ShardIdOut(ShardId(shard.shard()))),
                 error_code: None,
                 error_message: None,
             })

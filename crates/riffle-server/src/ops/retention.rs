@@ -26,7 +26,7 @@ pub async fn decrease(app: &Arc<App>, input: RetentionInput) -> Result<(), ApiEr
 
 async fn change(app: &Arc<App>, input: RetentionInput, dir: Direction) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.required(&input.retention_period_hours, "retentionPeriodHours");
     v.finish()?;
     let hours = input.retention_period_hours.expect("validated");
@@ -43,7 +43,7 @@ async fn change(app: &Arc<App>, input: RetentionInput, dir: Direction) -> Result
         )));
     }
     let hours = hours as u32;
-    let name = app.resolve_name(&input.stream)?;
+    let name = app.resolve_name(input.stream())?;
     app.update_stream(&name, |s| {
         app.require_active(s)?;
         let current = s.retention_hours;

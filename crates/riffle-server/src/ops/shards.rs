@@ -36,7 +36,7 @@ enum Filter {
 
 pub async fn list(app: &Arc<App>, input: ListShardsInput) -> Result<ListShardsOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.length(input.next_token.as_deref(), "nextToken", 1, 1_048_576);
     v.name(input.exclusive_start_shard_id.as_deref(), "exclusiveStartShardId");
     v.range(input.max_results, "maxResults", Some(1), Some(10000));
@@ -47,7 +47,7 @@ pub async fn list(app: &Arc<App>, input: ListShardsInput) -> Result<ListShardsOu
     }
     v.finish()?;
     let limit = input.max_results.map_or(PAGE, |m| (m as usize).min(PAGE));
-    let has_query = input.stream.stream_name.is_some() || input.stream.stream_arn.is_some();
+    let has_query = input.stream_name.is_some() || input.stream_arn.is_some();
     let cursor = match &input.next_token {
         Some(token) => {
             if has_query
@@ -65,7 +65,7 @@ pub async fn list(app: &Arc<App>, input: ListShardsInput) -> Result<ListShardsOu
             return Err(ApiError::invalid_argument("Either NextToken or StreamName should be provided."));
         }
         None => {
-            let name = app.resolve_name(&input.stream)?;
+            let name = app.resolve_name(input.stream())?;
             let uid = app.with_stream(&name, |s| Ok(s.uid))?;
             let after = input.exclusive_start_shard_id.as_deref().map(|id| ShardId::parse(id).map_or(0, |s| s.0));
             Cursor { stream: name, uid, after, filter: parse_filter(&input)? }

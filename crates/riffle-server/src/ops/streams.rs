@@ -93,9 +93,9 @@ pub async fn create(app: &Arc<App>, input: CreateStreamInput) -> Result<(), ApiE
 
 pub async fn delete(app: &Arc<App>, input: DeleteStreamInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
-    let name = app.resolve_name(&input.stream)?;
+    let name = app.resolve_name(input.stream())?;
     app.update_stream(&name, |s| {
         // Consumers arrive with enhanced fan-out; until then nothing can block a delete.
         s.status = StreamStatus::Deleting;
@@ -107,11 +107,11 @@ pub async fn delete(app: &Arc<App>, input: DeleteStreamInput) -> Result<(), ApiE
 
 pub async fn describe(app: &Arc<App>, input: DescribeStreamInput) -> Result<DescribeStreamOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.range(input.limit, "limit", Some(1), Some(10000));
     v.name(input.exclusive_start_shard_id.as_deref(), "exclusiveStartShardId");
     v.finish()?;
-    let name = app.resolve_name(&input.stream)?;
+    let name = app.resolve_name(input.stream())?;
     let limit = input.limit.map_or(DESCRIBE_PAGE, |l| (l as usize).min(DESCRIBE_PAGE));
     let after = input.exclusive_start_shard_id;
     app.with_stream(&name, |s| {
@@ -138,11 +138,11 @@ pub async fn describe(app: &Arc<App>, input: DescribeStreamInput) -> Result<Desc
     })
 }
 
-pub async fn summary(app: &Arc<App>, input: StreamRef) -> Result<DescribeStreamSummaryOutput, ApiError> {
+pub async fn summary(app: &Arc<App>, input: StreamInput) -> Result<DescribeStreamSummaryOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input);
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
-    let name = app.resolve_name(&input)?;
+    let name = app.resolve_name(input.stream())?;
     app.with_stream(&name, |s| {
         Ok(DescribeStreamSummaryOutput {
             stream_description_summary: StreamDescriptionSummaryOut {

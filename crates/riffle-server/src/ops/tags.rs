@@ -52,16 +52,16 @@ fn require_settled(app: &App, s: &crate::catalog::Stream) -> Result<(), ApiError
 
 pub async fn add(app: &Arc<App>, input: AddTagsInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.required(&input.tags, "tags");
     if let Some(t) = &input.tags {
         validate_tag_map(&mut v, t, "tags");
     }
     v.finish()?;
+    let name = app.resolve_name(input.stream())?;
     let tags = input.tags.expect("validated");
     check_tag_chars(tags.iter().flat_map(|(k, v)| [k, v]))?;
     reject_reserved(tags.keys())?;
-    let name = app.resolve_name(&input.stream)?;
     app.update_stream(&name, |s| {
         require_settled(app, s)?;
         let total = s.tags.keys().chain(tags.keys().filter(|k| !s.tags.contains_key(*k))).count();
@@ -79,7 +79,7 @@ pub async fn add(app: &Arc<App>, input: AddTagsInput) -> Result<(), ApiError> {
 
 pub async fn remove(app: &Arc<App>, input: RemoveTagsInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.required(&input.tag_keys, "tagKeys");
     if let Some(keys) = &input.tag_keys {
         if keys.is_empty() {
@@ -92,9 +92,9 @@ pub async fn remove(app: &Arc<App>, input: RemoveTagsInput) -> Result<(), ApiErr
         }
     }
     v.finish()?;
+    let name = app.resolve_name(input.stream())?;
     let keys = input.tag_keys.expect("validated");
     check_tag_chars(&keys)?;
-    let name = app.resolve_name(&input.stream)?;
     app.update_stream(&name, |s| {
         require_settled(app, s)?;
         for k in &keys {
@@ -106,12 +106,12 @@ pub async fn remove(app: &Arc<App>, input: RemoveTagsInput) -> Result<(), ApiErr
 
 pub async fn list(app: &Arc<App>, input: ListTagsInput) -> Result<ListTagsOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, &input.stream);
+    validate_stream_ref(&mut v, input.stream());
     v.length(input.exclusive_start_tag_key.as_deref(), "exclusiveStartTagKey", 1, 128);
     v.range(input.limit, "limit", Some(1), Some(50));
     v.finish()?;
+    let name = app.resolve_name(input.stream())?;
     let limit = input.limit.map_or(DEFAULT_LIST_LIMIT, |l| l as usize);
-    let name = app.resolve_name(&input.stream)?;
     app.with_stream(&name, |s| {
         let after = input.exclusive_start_tag_key.as_deref();
         let rest: Vec<_> = s.tags.iter().filter(|(k, _)| after.is_none_or(|a| k.as_str() > a)).collect();
