@@ -115,6 +115,30 @@ impl<'de> de::Deserialize<'de> for Blob {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(pub i64);
 
+impl Timestamp {
+    /// Appends the JSON form (epoch seconds) exactly as the `Serialize` impl writes it, without
+    /// going through float formatting: whole seconds as an integer, otherwise seconds and a
+    /// millisecond fraction without trailing zeros. For epoch values that decimal has at most
+    /// 16 significant digits, so it is also the shortest round-trip form of the f64.
+    pub fn write_json(self, out: &mut Vec<u8>) {
+        let (secs, ms) = (self.0.div_euclid(1000), self.0.rem_euclid(1000));
+        if ms == 0 {
+            out.extend_from_slice(secs.to_string().as_bytes());
+            return;
+        }
+        if self.0 < 0 || secs >= 1_000_000_000_000 {
+            // Outside the range where the shortcut is exact; let the float formatter decide.
+            serde_json::to_writer(out, &(self.0 as f64 / 1000.0)).expect("floats serialize");
+            return;
+        }
+        out.extend_from_slice(secs.to_string().as_bytes());
+        out.push(b'.');
+        let frac = [b'0' + (ms / 100) as u8, b'0' + (ms / 10 % 10) as u8, b'0' + (ms % 10) as u8];
+        let keep = 3 - frac.iter().rev().take_while(|&&d| d == b'0').count();
+        out.extend_from_slice(&frac[..keep]);
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
@@ -181,6 +205,15 @@ mod tests {
         assert_eq!(out, r#"{"Data":"aGk=","At":1459799926.48}"#);
         assert!(Protocol::Json.decode::<T>(br#"{"Data":"a","At":1}"#).is_err());
         assert!(Protocol::Json.decode::<T>(br#"{"Data":"aGk=","At":"2016-01-01"}"#).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn timestamp_json_writer_matches_serde(ms in 0i64..4_102_444_800_000) {
+            let mut out = Vec::new();
+            Timestamp(ms).write_json(&mut out);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&Timestamp(ms)).unwrap());
+        }
     }
 
     #[test]

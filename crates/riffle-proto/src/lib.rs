@@ -7,6 +7,7 @@
 
 mod codec;
 mod error;
+mod fast_json;
 mod ops;
 pub mod shapes;
 mod validate;

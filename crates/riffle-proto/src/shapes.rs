@@ -4,6 +4,7 @@
 //! ("Member must not be null"), not a decoding failure, so handlers validate them explicitly.
 
 use crate::codec::{Blob, Timestamp};
+use bytes::Bytes;
 use riffle_types::{SequenceNumber, ShardId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -367,6 +368,23 @@ impl Serialize for SeqOut {
     }
 }
 
+/// Text kept as bytes (a stored partition key), encoded as a string. Stored keys came from
+/// strings, so they are UTF-8; anything else is shown lossily rather than failing a read.
+#[derive(Debug, Clone)]
+pub struct TextOut(pub Bytes);
+
+impl TextOut {
+    pub fn as_str(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+}
+
+impl Serialize for TextOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
 /// A shard id on the wire, encoded straight from its digits (no allocation).
 #[derive(Debug, Clone, Copy)]
 pub struct ShardIdOut(pub ShardId);
@@ -399,57 +417,6 @@ pub struct PutRecordsOutput {
     pub encryption_type: &'static str,
 }
 
-impl PutRecordsOutput {
-    /// The JSON encoding, written directly. It is byte-for-byte what serde_json writes (a test
-    /// holds it to that), but skips the per-string escaping scan: sequence numbers and shard
-    /// ids are plain ASCII digits, and this answer carries a thousand of them.
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(80 + self.records.len() * 100);
-        b.extend_from_slice(b"{\"FailedRecordCount\":");
-        b.extend_from_slice(self.failed_record_count.to_string().as_bytes());
-        b.extend_from_slice(b",\"Records\":[");
-        for (i, r) in self.records.iter().enumerate() {
-            if i > 0 {
-                b.push(b',');
-            }
-            let mut sep = b'{';
-            let mut field = |b: &mut Vec<u8>, name: &[u8]| {
-                b.push(sep);
-                sep = b',';
-                b.push(b'"');
-                b.extend_from_slice(name);
-                b.extend_from_slice(b"\":");
-            };
-            if let Some(seq) = r.sequence_number {
-                field(&mut b, b"SequenceNumber");
-                b.push(b'"');
-                b.extend_from_slice(&seq.0.to_digits());
-                b.push(b'"');
-            }
-            if let Some(id) = r.shard_id {
-                field(&mut b, b"ShardId");
-                b.push(b'"');
-                b.extend_from_slice(&id.0.to_bytes());
-                b.push(b'"');
-            }
-            for (name, value) in [(&b"ErrorCode"[..], &r.error_code), (&b"ErrorMessage"[..], &r.error_message)] {
-                if let Some(v) = value {
-                    field(&mut b, name);
-                    serde_json::to_writer(&mut b, v).expect("strings serialize");
-                }
-            }
-            if sep == b'{' {
-                b.push(b'{');
-            }
-            b.push(b'}');
-        }
-        b.extend_from_slice(b"],\"EncryptionType\":");
-        serde_json::to_writer(&mut b, self.encryption_type).expect("strings serialize");
-        b.push(b'}');
-        b
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GetShardIteratorOutput {
@@ -459,10 +426,10 @@ pub struct GetShardIteratorOutput {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RecordOut {
-    pub sequence_number: String,
+    pub sequence_number: SeqOut,
     pub approximate_arrival_timestamp: Timestamp,
     pub data: Blob,
-    pub partition_key: String,
+    pub partition_key: TextOut,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_type: Option<&'static str>,
 }
@@ -492,32 +459,4 @@ pub struct ErrorBody<'a> {
     #[serde(rename = "__type")]
     pub kind: &'a str,
     pub message: &'a str,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use riffle_types::ShardKey;
-
-    #[test]
-    fn put_records_json_matches_serde() {
-        let ok = |c| PutRecordsResultEntry {
-            sequence_number: Some(SeqOut(SequenceNumber::new(ShardKey::new(3, 1), c))),
-            shard_id: Some(ShardIdOut(ShardId(1))),
-            error_code: None,
-            error_message: None,
-        };
-        let failed = PutRecordsResultEntry {
-            sequence_number: None,
-            shard_id: None,
-            error_code: Some("ProvisionedThroughputExceededException".into()),
-            error_message: Some("Rate exceeded for shard \"x\"\n".into()),
-        };
-        let empty =
-            PutRecordsResultEntry { sequence_number: None, shard_id: None, error_code: None, error_message: None };
-        for records in [vec![], vec![ok(1)], vec![ok(1), failed, ok(2), empty]] {
-            let out = PutRecordsOutput { failed_record_count: 1, records, encryption_type: "NONE" };
-            assert_eq!(String::from_utf8(out.to_json()).unwrap(), serde_json::to_string(&out).unwrap());
-        }
-    }
 }

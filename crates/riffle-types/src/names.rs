@@ -56,11 +56,7 @@ impl ShardId {
     /// `shardId-` and 12 digits, written without the formatting machinery (hot path).
     pub fn to_bytes(self) -> [u8; 20] {
         let mut out = *b"shardId-000000000000";
-        let mut v = self.0;
-        for d in out[8..].iter_mut().rev() {
-            *d = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
+        crate::seq::put_digits(&mut out[8..], u64::from(self.0));
         out
     }
 }

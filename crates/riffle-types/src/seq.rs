@@ -78,18 +78,31 @@ impl SequenceNumber {
     /// The decimal digits, written without the formatting machinery: PutRecords answers with
     /// hundreds of these per request, so this is on the hot path.
     pub fn to_digits(&self) -> [u8; WIDTH] {
-        fn put(out: &mut [u8], mut v: u64) {
-            for d in out.iter_mut().rev() {
-                *d = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        }
         let mut out = [0u8; WIDTH];
         out[0] = b'4';
-        put(&mut out[1..11], u64::from(self.shard));
-        put(&mut out[11..31], self.counter);
-        put(&mut out[31..41], u64::from(self.stream_uid));
+        put_digits(&mut out[1..11], u64::from(self.shard));
+        put_digits(&mut out[11..31], self.counter);
+        put_digits(&mut out[31..41], u64::from(self.stream_uid));
         out
+    }
+}
+
+/// Writes `v` zero-padded into `out`, two digits per division.
+pub(crate) fn put_digits(out: &mut [u8], mut v: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut i = out.len();
+    while i >= 2 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        out[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
+        i -= 2;
+    }
+    if i == 1 {
+        out[0] = b'0' + (v % 10) as u8;
     }
 }
 

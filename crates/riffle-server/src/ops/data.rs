@@ -167,10 +167,10 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
             .records
             .into_iter()
             .map(|r| RecordOut {
-                sequence_number: SequenceNumber::new(key, r.counter).to_string(),
+                sequence_number: SeqOut(SequenceNumber::new(key, r.counter)),
                 approximate_arrival_timestamp: Timestamp(r.arrival_ms),
                 data: Blob(r.data),
-                partition_key: String::from_utf8_lossy(&r.partition_key).into_owned(),
+                partition_key: TextOut(r.partition_key),
                 encryption_type: None,
             })
             .collect(),

@@ -51,7 +51,13 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
             }
         }
         GetShardIterator => encode(proto, data::get_shard_iterator(app, proto.decode(body)?).await?),
-        GetRecords => encode(proto, data::get_records(app, proto.decode(body)?).await?),
+        GetRecords => {
+            let out = data::get_records(app, proto.decode(body)?).await?;
+            match proto {
+                Protocol::Json => out.to_json(),
+                Protocol::Cbor => encode(proto, out),
+            }
+        }
         DeleteResourcePolicy
         | DeregisterStreamConsumer
         | DescribeAccountSettings
