@@ -33,6 +33,10 @@ pub struct ServerConfig {
     /// How long shard iterators stay valid (AWS: 5 minutes). Shorter values let clients test
     /// their ExpiredIteratorException handling without waiting.
     pub iterator_ttl: Duration,
+    /// Test hook: retention is enforced as if the clock were this many milliseconds ahead, so
+    /// tests can age records past a 24-hour retention without waiting a day.
+    #[doc(hidden)]
+    pub retention_clock_offset_ms: i64,
 }
 
 impl Default for ServerConfig {
@@ -49,6 +53,7 @@ impl Default for ServerConfig {
             shard_limit: 20_000,
             retention_interval: Duration::from_secs(30),
             iterator_ttl: Duration::from_secs(300),
+            retention_clock_offset_ms: 0,
         }
     }
 }

@@ -66,6 +66,12 @@ impl TestServer {
         self.server = Some(riffle_server::start(self.config.clone()).await.expect("server restarts"));
     }
 
+    /// Restarts with a changed configuration (same data directory).
+    pub async fn restart_with(&mut self, change: impl FnOnce(&mut ServerConfig)) {
+        change(&mut self.config);
+        self.restart().await;
+    }
+
     pub async fn client(&self) -> aws_sdk_kinesis::Client {
         kinesis_client(&self.endpoint()).await
     }

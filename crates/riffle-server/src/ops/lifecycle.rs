@@ -63,7 +63,7 @@ pub fn remove_after(app: &Arc<App>, delay: Duration, name: String) {
 
 /// Hides records older than each stream's retention and deletes log segments nobody needs.
 pub async fn enforce_retention(app: &Arc<App>) {
-    let now = now_ms();
+    let now = now_ms() + app.config.retention_clock_offset_ms;
     let cutoffs: Vec<_> = {
         let cat = app.catalog.read();
         cat.streams

@@ -4,6 +4,7 @@ mod errors;
 mod lifecycle;
 mod records;
 mod restart;
+mod retention;
 
 use aws_sdk_kinesis::Client;
 use riffle_testkit::TestServer;
