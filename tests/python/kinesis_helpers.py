@@ -26,7 +26,7 @@ REGION = "us-east-1"
 MAX_HASH = 2**128 - 1
 ACCESS_KEY = "AKIDRIFFLETEST000000"
 SECRET_KEY = "riffle-test-secret-key"
-LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+LISTEN_RE = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+)")
 STREAM_NAME_PATTERN = "[a-zA-Z0-9_.-]+"
 
 
@@ -68,6 +68,7 @@ class RiffleServer:
         self.delay_ms = delay_ms
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        self.scheme = "http"
         self._log = None
         self._log_lock = threading.Lock()
         self.starts = 0
@@ -128,7 +129,7 @@ class RiffleServer:
                 raise RuntimeError(f"riffle exited with {rc} before listening\n{self.log_tail()}")
             m = LISTEN_RE.search(line.decode("utf-8", "replace"))
             if m:
-                self.port = int(m.group(1))
+                self.scheme, self.port = m.group(1), int(m.group(2))
                 return self
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
@@ -161,7 +162,7 @@ class RiffleServer:
     @property
     def endpoint(self) -> str:
         assert self.port is not None
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def client(self, **kw):
         return make_client(self.endpoint, **kw)
@@ -179,7 +180,7 @@ class RiffleServer:
 # --------------------------------------------------------------------------------------------
 
 
-def make_client(endpoint: str, validate: bool = True, read_timeout: int = 60):
+def make_client(endpoint: str, validate: bool = True, read_timeout: int = 60, verify=None):
     cfg = Config(
         region_name=REGION,
         retries={"mode": "standard", "max_attempts": 1},  # no retries: errors must surface
@@ -194,6 +195,7 @@ def make_client(endpoint: str, validate: bool = True, read_timeout: int = 60):
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
         config=cfg,
+        verify=verify,
     )
 
 

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use riffle_log::FsyncPolicy;
-use riffle_server::{ServerConfig, Storage};
+use riffle_server::{ServerConfig, Storage, TlsSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,6 +41,16 @@ pub struct ServeArgs {
     /// The account's shard quota.
     #[arg(long, default_value_t = 20_000)]
     shard_limit: u32,
+    /// Serve TLS with a self-signed certificate generated at start (written under the data
+    /// directory, path printed at start) unless --tls-cert/--tls-key are given.
+    #[arg(long)]
+    tls: bool,
+    /// PEM certificate chain to serve TLS with (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// How long shard iterators stay valid (AWS: 300000). Lower it to test expiry handling.
     #[arg(long, default_value_t = 300_000)]
     iterator_ttl_ms: u64,
@@ -79,6 +89,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         update_delay: Duration::from_millis(args.update_delay_ms),
         shard_limit: args.shard_limit,
         iterator_ttl: Duration::from_millis(args.iterator_ttl_ms),
+        tls: match (args.tls_cert.clone(), args.tls_key.clone()) {
+            (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),
+            _ if args.tls => Some(TlsSource::SelfSigned),
+            _ => None,
+        },
         ..ServerConfig::default()
     };
     let server = riffle_server::start(config).await.context("riffle serve could not start")?;
@@ -87,7 +102,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         format!("{} (fsync {})", server.data_dir().display(), describe(args.fsync))
     };
-    println!("riffle listening on http://{}, data in {data}", server.local_addr());
+    let tls = match server.generated_cert() {
+        Some(cert) => format!(", self-signed TLS certificate in {}", cert.display()),
+        None => String::new(),
+    };
+    println!("riffle listening on {}://{}, data in {data}{tls}", server.scheme(), server.local_addr());
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;

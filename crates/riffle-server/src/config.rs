@@ -33,6 +33,8 @@ pub struct ServerConfig {
     /// How long shard iterators stay valid (AWS: 5 minutes). Shorter values let clients test
     /// their ExpiredIteratorException handling without waiting.
     pub iterator_ttl: Duration,
+    /// Serve TLS instead of plain text (HTTP/1.1 and HTTP/2 by ALPN either way).
+    pub tls: Option<crate::tls::TlsSource>,
     /// Test hook: retention is enforced as if the clock were this many milliseconds ahead, so
     /// tests can age records past a 24-hour retention without waiting a day.
     #[doc(hidden)]
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             retention_interval: Duration::from_secs(30),
             iterator_ttl: Duration::from_secs(300),
             retention_clock_offset_ms: 0,
+            tls: None,
         }
     }
 }

@@ -8,9 +8,11 @@ mod config;
 mod http;
 mod ops;
 mod state;
+mod tls;
 mod token;
 
 pub use config::{ServerConfig, Storage};
+pub use tls::{TlsError, TlsSource};
 
 use catalog::{CatalogStore, StreamStatus};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -33,6 +35,8 @@ pub enum ServerError {
     Log(#[from] riffle_log::LogError),
     #[error(transparent)]
     Catalog(#[from] catalog::CatalogError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -44,6 +48,8 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
     app: Arc<App>,
+    /// Where a generated self-signed certificate was written, for clients to trust.
+    generated_cert: Option<PathBuf>,
     /// Keeps an in-memory server's throwaway directory alive until shutdown.
     _temp: Option<tempfile::TempDir>,
 }
@@ -55,6 +61,16 @@ impl Server {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// `https` when serving TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.app.config.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// The self-signed certificate generated at start, if `TlsSource::SelfSigned` was asked for.
+    pub fn generated_cert(&self) -> Option<&Path> {
+        self.generated_cert.as_deref()
     }
 
     /// Stops accepting, lets in-flight requests finish (up to a few seconds), and closes the log.
@@ -84,6 +100,7 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     settle_after_restart(&mut cat, &log);
     store.save(&cat)?;
     let tokens = token::TokenKey::load_or_create(&dir).map_err(dir_err)?;
+    let tls = config.tls.as_ref().map(|source| tls::load(source, &dir)).transpose()?;
     let listener =
         TcpListener::bind(config.addr).await.map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let local_addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
@@ -92,9 +109,11 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     ops::enforce_retention(&app).await;
 
     let (tx, rx) = watch::channel(false);
-    let task = tokio::spawn(serve(Arc::clone(&app), listener, rx.clone()));
+    let generated_cert = tls.as_ref().and_then(|t| t.generated_cert.clone());
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config));
+    let task = tokio::spawn(serve(Arc::clone(&app), listener, acceptor, rx.clone()));
     tokio::spawn(retention_loop(Arc::clone(&app), retention_every, rx));
-    Ok(Server { local_addr, data_dir: dir, shutdown: tx, task, app, _temp: temp })
+    Ok(Server { local_addr, data_dir: dir, shutdown: tx, task, app, generated_cert, _temp: temp })
 }
 
 /// A restart finishes what was in flight: CREATING and UPDATING streams become ACTIVE, DELETING
@@ -120,13 +139,18 @@ fn settle_after_restart(cat: &mut catalog::Catalog, log: &Log) {
     }
 }
 
-async fn serve(app: Arc<App>, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(c) => c,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -137,13 +161,34 @@ async fn serve(app: Arc<App>, listener: TcpListener, mut shutdown: watch::Receiv
                 let _ = stream.set_nodelay(true);
                 let app = Arc::clone(&app);
                 let svc = hyper::service::service_fn(move |req| http::handle(Arc::clone(&app), req));
-                let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                match &tls {
+                    None => {
+                        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                        });
                     }
-                });
+                    Some(acceptor) => {
+                        // The handshake runs in the connection's task so a slow client cannot
+                        // hold up the accept loop.
+                        let (acceptor, builder, watcher) = (acceptor.clone(), builder.clone(), graceful.watcher());
+                        tokio::spawn(async move {
+                            let stream = match acceptor.accept(stream).await {
+                                Ok(s) => s,
+                                Err(e) => {
+                                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                                    return;
+                                }
+                            };
+                            let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), svc).into_owned());
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                        });
+                    }
+                }
             }
             _ = shutdown.changed() => break,
         }

@@ -137,7 +137,7 @@ impl ChildServer {
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("reads the banner");
         let addr = line
-            .split("http://")
+            .split("://")
             .nth(1)
             .and_then(|rest| rest.split([',', ' ', '\n']).next())
             .and_then(|a| a.parse().ok())
