@@ -11,3 +11,6 @@ cargo test --workspace --locked
 echo "== python suite (boto3, AWS CLI)"
 cargo build --locked -p riffle-cli
 RIFFLE_BIN="$PWD/target/debug/riffle" bash tests/python/run.sh
+
+echo "== javascript suite (AWS SDK v3, HTTP/2 and HTTP/1.1)"
+RIFFLE_BIN="$PWD/target/debug/riffle" bash tests/js/run.sh

@@ -32,7 +32,6 @@ use crate::wire::Op;
 
 /// The one shard the null server claims every stream has.
 const SHARD_ID: &str = "shardId-000000000000";
-const MAX_HASH_KEY: &str = "340282366920938463463374607431768211455";
 
 #[derive(Default)]
 struct Stats {
@@ -42,6 +41,11 @@ struct Stats {
     bytes: AtomicU64,
     /// Source of fake sequence numbers; also makes request ids unique.
     seq: AtomicU64,
+    /// Shard count asked for at CreateStream (default 1), so `get` reads as many shards in
+    /// parallel as it would from a real server.
+    shards: AtomicU64,
+    /// Size of the last record written; reads answer records of that size.
+    record_size: AtomicU64,
 }
 
 /// A bound, not yet serving, null server.
@@ -227,6 +231,7 @@ fn answer(op: Op, body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
             }
             stats.records.fetch_add(n as u64, Relaxed);
             stats.bytes.fetch_add(bytes, Relaxed);
+            stats.record_size.store(bytes / n as u64, Relaxed);
             let first = stats.seq.fetch_add(n as u64, Relaxed);
             let mut out = String::with_capacity(48 + n * 96);
             out.push_str(r#"{"FailedRecordCount":0,"Records":["#);
@@ -250,13 +255,48 @@ fn answer(op: Op, body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
             let _ = write!(out, r#"","ShardId":"{SHARD_ID}"}}"#);
             Ok(Bytes::from(out))
         }
-        _ => control_plane(op, body),
+        Op::GetRecords => get_records(body, stats),
+        _ => control_plane(op, body, stats),
     }
+}
+
+/// GetRecords as a real server answers it — every record written, base64-encoded into the
+/// answer — without storing any: each shard holds an equal share of the records put so far, all
+/// `record_size` bytes long. The iterator is just `shard:position`.
+fn get_records(body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
+    let req: Value = serde_json::from_slice(body).map_err(serialization)?;
+    let it = req["ShardIterator"].as_str().ok_or_else(|| bad("ValidationException", "ShardIterator must not be null"))?;
+    let (shard, pos) = it
+        .split_once(':')
+        .and_then(|(s, p)| Some((s.parse::<u64>().ok()?, p.parse::<u64>().ok()?)))
+        .ok_or_else(|| bad("InvalidArgumentException", "Invalid ShardIterator."))?;
+    let limit = req["Limit"].as_u64().unwrap_or(10_000).min(10_000);
+    let shards = stats.shards.load(Relaxed).max(1);
+    let total = stats.records.load(Relaxed);
+    let held = total / shards + u64::from(shard < total % shards);
+    let size = stats.record_size.load(Relaxed) as usize;
+    let by_bytes = (10 * 1024 * 1024 / size.max(1)) as u64;
+    let n = held.saturating_sub(pos).min(limit).min(by_bytes.max(1));
+    let data = vec![0x5a_u8; size];
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    let mut out = String::with_capacity(64 + n as usize * (size * 4 / 3 + 120));
+    out.push_str(r#"{"Records":["#);
+    for i in 0..n {
+        out.push_str(if i == 0 { "{" } else { ",{" });
+        out.push_str(r#""SequenceNumber":""#);
+        sequence_number(&mut out, pos + i);
+        let _ = write!(out, r#"","ApproximateArrivalTimestamp":{}.{:03},"Data":""#, now / 1000, now % 1000);
+        STANDARD.encode_string(&data, &mut out);
+        out.push_str(r#"","PartitionKey":"k"}"#);
+    }
+    let behind = if pos + n < held { 1000 } else { 0 };
+    let _ = write!(out, r#"],"NextShardIterator":"{shard}:{}","MillisBehindLatest":{behind}}}"#, pos + n);
+    Ok(Bytes::from(out))
 }
 
 /// Minimal valid answers so `put --shards` and `get` can run: every stream exists, is ACTIVE,
 /// has one shard, and that shard is always empty.
-fn control_plane(op: Op, body: &[u8]) -> Result<Bytes, Reject> {
+fn control_plane(op: Op, body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
     let req: Value = serde_json::from_slice(body).map_err(serialization)?;
     if !req.is_object() {
         return Err(bad("SerializationException", "request body must be a JSON object"));
@@ -264,37 +304,53 @@ fn control_plane(op: Op, body: &[u8]) -> Result<Bytes, Reject> {
     let name = req["StreamName"].as_str().unwrap_or("null-stream");
     let arn = format!("arn:aws:kinesis:us-east-1:000000000000:stream/{name}");
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let shard = json!({
-        "ShardId": SHARD_ID,
-        "HashKeyRange": { "StartingHashKey": "0", "EndingHashKey": MAX_HASH_KEY },
-        "SequenceNumberRange": { "StartingSequenceNumber": format!("49{:054}", 0) },
-    });
-    let iterator = "AAAAAAAAAAFudWxsLXNlcnZlci1pdGVyYXRvcg==";
+    let shard_count = stats.shards.load(Relaxed).max(1);
+    // The shards split the key space as a real stream's would; their data is synthetic.
+    let width = u128::MAX / u128::from(shard_count);
+    let shards: Vec<Value> = (0..shard_count)
+        .map(|i| {
+            let end = if i + 1 == shard_count { u128::MAX } else { width * u128::from(i + 1) - 1 };
+            json!({
+                "ShardId": format!("shardId-{i:012}"),
+                "HashKeyRange": { "StartingHashKey": (width * u128::from(i)).to_string(), "EndingHashKey": end.to_string() },
+                "SequenceNumberRange": { "StartingSequenceNumber": format!("49{:054}", 0) },
+            })
+        })
+        .collect();
+    // Until a stream is created the null server has none, so `put --shards N` creates it and
+    // reads see N shards.
+    if stats.shards.load(Relaxed) == 0 && !matches!(op, Op::CreateStream) {
+        let msg = format!("Stream {name} under account 000000000000 not found.");
+        return Err(bad("ResourceNotFoundException", msg));
+    }
     let out = match op {
-        Op::CreateStream => return Ok(Bytes::new()),
+        Op::CreateStream => {
+            stats.shards.store(req["ShardCount"].as_u64().unwrap_or(1).max(1), Relaxed);
+            return Ok(Bytes::new());
+        }
         Op::DescribeStreamSummary => json!({ "StreamDescriptionSummary": {
             "StreamName": name, "StreamARN": arn, "StreamStatus": "ACTIVE",
             "StreamModeDetails": { "StreamMode": "PROVISIONED" },
             "RetentionPeriodHours": 24, "StreamCreationTimestamp": now,
             "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-            "EncryptionType": "NONE", "OpenShardCount": 1, "ConsumerCount": 0,
+            "EncryptionType": "NONE", "OpenShardCount": shard_count, "ConsumerCount": 0,
         }}),
         Op::DescribeStream => json!({ "StreamDescription": {
             "StreamName": name, "StreamARN": arn, "StreamStatus": "ACTIVE",
             "StreamModeDetails": { "StreamMode": "PROVISIONED" },
-            "Shards": [shard], "HasMoreShards": false,
+            "Shards": shards, "HasMoreShards": false,
             "RetentionPeriodHours": 24, "StreamCreationTimestamp": now,
             "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }], "EncryptionType": "NONE",
         }}),
-        Op::ListShards => json!({ "Shards": [shard] }),
-        Op::GetShardIterator => json!({ "ShardIterator": iterator }),
-        Op::GetRecords => {
-            if !req["ShardIterator"].is_string() {
-                return Err(bad("ValidationException", "ShardIterator must not be null"));
-            }
-            json!({ "Records": [], "NextShardIterator": iterator, "MillisBehindLatest": 0 })
+        Op::ListShards => json!({ "Shards": shards }),
+        Op::GetShardIterator => {
+            let shard = req["ShardId"].as_str().and_then(|s| s.strip_prefix("shardId-")).unwrap_or("0");
+            let shard = shard.parse::<u64>().unwrap_or(0);
+            // TRIM_HORIZON reads everything; any other position starts at the tip (empty).
+            let pos = if req["ShardIteratorType"] == "TRIM_HORIZON" { 0 } else { u64::MAX / 2 };
+            json!({ "ShardIterator": format!("{shard}:{pos}") })
         }
-        Op::PutRecord | Op::PutRecords => unreachable!("data-plane writes are answered above"),
+        Op::PutRecord | Op::PutRecords | Op::GetRecords => unreachable!("data plane is answered above"),
     };
     Ok(Bytes::from(out.to_string()))
 }
@@ -333,16 +389,23 @@ mod tests {
     #[test]
     fn control_plane_answers_parse_with_the_client_parsers() {
         let stats = Stats::default();
+        let missing = answer(Op::DescribeStreamSummary, br#"{"StreamName":"s"}"#, &stats).unwrap_err();
+        assert_eq!(missing.1, "ResourceNotFoundException", "no stream before CreateStream");
+        answer(Op::CreateStream, br#"{"StreamName":"s","ShardCount":1}"#, &stats).unwrap();
         let s = answer(Op::DescribeStreamSummary, br#"{"StreamName":"s"}"#, &stats).unwrap();
         assert_eq!(wire::stream_status(Op::DescribeStreamSummary, &s).unwrap(), "ACTIVE");
         let l = answer(Op::ListShards, br#"{"StreamName":"s"}"#, &stats).unwrap();
         assert_eq!(wire::list_shards_page(&l).unwrap().shard_ids, [SHARD_ID]);
         let d = answer(Op::DescribeStream, br#"{"StreamName":"s"}"#, &stats).unwrap();
         assert_eq!(wire::describe_stream_page(&d).unwrap().next, None);
-        let it = answer(Op::GetShardIterator, br#"{"StreamName":"s"}"#, &stats).unwrap();
-        let it = wire::shard_iterator(&it).unwrap();
-        let body = wire::get_records_body(&it, 10);
-        let p = wire::records_page(&answer(Op::GetRecords, &body, &stats).unwrap()).unwrap();
-        assert_eq!((p.records, p.millis_behind), (0, 0));
+        let put = br#"{"StreamName":"s","Records":[{"Data":"aGVsbG8=","PartitionKey":"a"},{"Data":"aGVsbG8=","PartitionKey":"b"}]}"#;
+        answer(Op::PutRecords, put, &stats).unwrap();
+        let it = br#"{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"#;
+        let it = wire::shard_iterator(&answer(Op::GetShardIterator, it, &stats).unwrap()).unwrap();
+        let first = wire::records_page(&answer(Op::GetRecords, &wire::get_records_body(&it, 1), &stats).unwrap()).unwrap();
+        assert_eq!((first.records, first.bytes, first.millis_behind), (1, 5, 1000), "{first:?}");
+        let rest = wire::get_records_body(first.next_iterator.as_deref().unwrap(), 10);
+        let rest = wire::records_page(&answer(Op::GetRecords, &rest, &stats).unwrap()).unwrap();
+        assert_eq!((rest.records, rest.millis_behind), (1, 0), "the second of two records, then caught up");
     }
 }

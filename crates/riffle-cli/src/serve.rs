@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use riffle_log::FsyncPolicy;
-use riffle_server::{ServerConfig, Storage, TlsSource};
+use riffle_server::{AccessKey, AuthConfig, FaultPlan, ServerConfig, Storage, TlsSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,6 +41,15 @@ pub struct ServeArgs {
     /// The account's shard quota.
     #[arg(long, default_value_t = 20_000)]
     shard_limit: u32,
+    /// Enforce AWS's limits: per shard 1 MiB/s and 1,000 records/s in, 5 reads/s and 2 MiB/s out,
+    /// and the control-plane call rates — answering ProvisionedThroughputExceededException and
+    /// LimitExceededException as AWS does, so clients can test their backoff.
+    #[arg(long)]
+    enforce_limits: bool,
+    /// Inject retryable errors: `OP=P,...` (e.g. `PutRecords=0.1,GetRecords=0.05,*=0.01`).
+    /// PutRecords fails per record (partial failures); other operations fail whole.
+    #[arg(long, value_parser = |s: &str| FaultPlan::parse(s).map_err(|e| e.to_string()))]
+    fail_rate: Option<FaultPlan>,
     /// Serve TLS with a self-signed certificate generated at start (written under the data
     /// directory, path printed at start) unless --tls-cert/--tls-key are given.
     #[arg(long)]
@@ -54,6 +63,49 @@ pub struct ServeArgs {
     /// How long shard iterators stay valid (AWS: 300000). Lower it to test expiry handling.
     #[arg(long, default_value_t = 300_000)]
     iterator_ttl_ms: u64,
+    /// Verify every request's AWS Signature Version 4 against the keys of --access-key,
+    /// RIFFLE_ACCESS_KEYS and --auth-keys-file, and refuse the others as AWS does. Off: any
+    /// credentials, or none, are accepted.
+    #[arg(long)]
+    auth: bool,
+    /// An access key --auth accepts: `AKID:SECRET`, or `AKID:SECRET:SESSION_TOKEN` for a
+    /// temporary one. Repeatable; RIFFLE_ACCESS_KEYS takes a comma-separated list.
+    #[arg(
+        long = "access-key",
+        value_name = "AKID:SECRET",
+        env = "RIFFLE_ACCESS_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    access_keys: Vec<AccessKey>,
+    /// A file of access keys for --auth: one `AKID:SECRET[:SESSION_TOKEN]` per line; blank lines
+    /// and `#` comments skipped.
+    #[arg(long, value_name = "PATH")]
+    auth_keys_file: Option<PathBuf>,
+}
+
+/// The keys of --access-key, RIFFLE_ACCESS_KEYS and --auth-keys-file, if --auth is on.
+fn auth_config(args: &ServeArgs) -> anyhow::Result<Option<AuthConfig>> {
+    let mut keys = args.access_keys.clone();
+    if let Some(path) = &args.auth_keys_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read --auth-keys-file {}", path.display()))?;
+        keys.extend(
+            riffle_server::parse_key_file(&text).with_context(|| format!("in --auth-keys-file {}", path.display()))?,
+        );
+    }
+    if !args.auth {
+        if !keys.is_empty() {
+            tracing::warn!("access keys given but --auth is off: every request is accepted");
+        }
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        !keys.is_empty(),
+        "--auth needs at least one access key: give --access-key AKID:SECRET, \
+         RIFFLE_ACCESS_KEYS=AKID:SECRET,... or --auth-keys-file PATH"
+    );
+    Ok(Some(AuthConfig { keys: keys.into_iter().collect() }))
 }
 
 fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
@@ -78,6 +130,11 @@ fn describe(policy: FsyncPolicy) -> String {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let auth = auth_config(&args)?;
+    let auth_banner = match &auth {
+        Some(a) => format!(", SigV4 auth on ({} access key{})", a.keys.len(), if a.keys.len() == 1 { "" } else { "s" }),
+        None => String::new(),
+    };
     let config = ServerConfig {
         addr: args.addr,
         storage: if args.in_memory { Storage::InMemory } else { Storage::Disk(args.data_dir.clone()) },
@@ -89,11 +146,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         update_delay: Duration::from_millis(args.update_delay_ms),
         shard_limit: args.shard_limit,
         iterator_ttl: Duration::from_millis(args.iterator_ttl_ms),
+        enforce_limits: args.enforce_limits,
+        faults: args.fail_rate.unwrap_or_default(),
         tls: match (args.tls_cert.clone(), args.tls_key.clone()) {
             (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),
             _ if args.tls => Some(TlsSource::SelfSigned),
             _ => None,
         },
+        auth,
         ..ServerConfig::default()
     };
     let server = riffle_server::start(config).await.context("riffle serve could not start")?;
@@ -106,7 +166,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(cert) => format!(", self-signed TLS certificate in {}", cert.display()),
         None => String::new(),
     };
-    println!("riffle listening on {}://{}, data in {data}{tls}", server.scheme(), server.local_addr());
+    println!("riffle listening on {}://{}, data in {data}{tls}{auth_banner}", server.scheme(), server.local_addr());
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;

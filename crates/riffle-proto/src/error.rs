@@ -64,16 +64,25 @@ impl ErrorCode {
     }
 
     /// The HTTP status AWS answers with: 400 for every client error, 500 for the one modeled
-    /// fault, 503 when unavailable, 403 for authentication failures.
+    /// fault, 503 when unavailable.
+    ///
+    /// Authentication failures are 400 too on JSON-protocol services, whatever AWS's common-errors
+    /// page says (403): Kinesis answers InvalidSignatureException (aws/aws-sdk-go#2194,
+    /// apache/camel-k#1608) and UnrecognizedClientException (qubole/kinesis-sql#12) with 400,
+    /// DynamoDB MissingAuthenticationTokenException (awslabs/amazon-kinesis-client#351) with
+    /// 400, and kinesalite answers all four with 400. AccessDeniedException is a modeled Kinesis
+    /// error (botocore's model gives it no other status), so 400 as well.
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
             InternalFailure => 500,
             ServiceUnavailable => 503,
-            MissingAuthenticationToken | IncompleteSignature | InvalidSignature | UnrecognizedClient | AccessDenied => {
-                403
-            }
-            ExpiredIterator
+            AccessDenied
+            | MissingAuthenticationToken
+            | IncompleteSignature
+            | InvalidSignature
+            | UnrecognizedClient
+            | ExpiredIterator
             | ExpiredNextToken
             | InvalidArgument
             | KmsAccessDenied

@@ -10,6 +10,7 @@ mod error;
 mod fast_json;
 mod ops;
 pub mod shapes;
+pub mod shapes_more;
 mod validate;
 
 pub use codec::{Blob, Protocol, Timestamp};

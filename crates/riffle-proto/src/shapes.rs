@@ -28,6 +28,7 @@ macro_rules! stream_ref {
         }
     )*};
 }
+pub(crate) use stream_ref;
 
 /// An input that is only a stream reference (DescribeStreamSummary).
 #[derive(Debug, Default, Deserialize)]
@@ -289,6 +290,16 @@ pub struct StreamDescriptionSummaryOut {
     pub consumer_count: u32,
     #[serde(rename = "MaxRecordSizeInKiB")]
     pub max_record_size_in_kib: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_throughput: Option<WarmThroughputOut>,
+}
+
+/// Warm throughput of an on-demand stream: what it scales to, and what it handles now.
+#[derive(Debug, Serialize, Clone, Copy)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughputOut {
+    pub target_mi_bps: u32,
+    pub current_mi_bps: u32,
 }
 
 #[derive(Debug, Serialize)]

@@ -83,6 +83,18 @@ pub struct Stream {
     pub max_record_kib: u32,
     pub tags: BTreeMap<String, String>,
     pub shards: Vec<Shard>,
+    /// Server-side encryption, when on: the KMS key the client named.
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+    /// Enabled shard-level metrics, in the model's order.
+    #[serde(default)]
+    pub shard_level_metrics: Vec<String>,
+    /// Warm throughput of an on-demand stream, when set.
+    #[serde(default)]
+    pub warm_throughput: Option<WarmThroughput>,
+    /// The stream's resource policy (a JSON document), when one is attached.
+    #[serde(default)]
+    pub policy: Option<String>,
     /// Open shards sorted by starting hash key, for routing; rebuilt, never persisted.
     #[serde(skip)]
     routes: Vec<(u128, u32)>,
@@ -113,6 +125,10 @@ impl Stream {
             max_record_kib: 1024,
             tags: BTreeMap::new(),
             shards,
+            encryption: None,
+            shard_level_metrics: Vec::new(),
+            warm_throughput: None,
+            policy: None,
             routes: Vec::new(),
         };
         s.rebuild_routes();
@@ -152,19 +168,55 @@ impl Stream {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    pub key_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarmThroughput {
+    pub target_mibps: u32,
+    /// What the stream had before the last change; reported while it is UPDATING.
+    pub previous_mibps: u32,
+}
+
+/// The account's MinimumThroughputBillingCommitment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub started_ms: i64,
+    pub earliest_end_ms: i64,
+    /// Set when the account asked to end it; it ends then or at `earliest_end_ms`, later of two.
+    pub end_requested_ms: Option<i64>,
+}
+
+/// Settings of the whole account.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AccountSettings {
+    #[serde(default)]
+    pub commitment: Option<Commitment>,
+}
+
 /// All streams, by name.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Catalog {
     pub version: u32,
     pub next_uid: u32,
     pub streams: BTreeMap<String, Stream>,
+    #[serde(default)]
+    pub account: AccountSettings,
     #[serde(skip)]
     by_uid: HashMap<u32, String>,
 }
 
 impl Default for Catalog {
     fn default() -> Self {
-        Catalog { version: FORMAT_VERSION, next_uid: 1, streams: BTreeMap::new(), by_uid: HashMap::new() }
+        Catalog {
+            version: FORMAT_VERSION,
+            next_uid: 1,
+            streams: BTreeMap::new(),
+            account: AccountSettings::default(),
+            by_uid: HashMap::new(),
+        }
     }
 }
 
@@ -276,5 +328,33 @@ mod tests {
         assert_eq!(s.shards.len(), 3);
         assert_eq!(s.shards[2].end, u128::MAX);
         assert_eq!(s.open_shard_count(), 3);
+    }
+
+    #[test]
+    fn catalogs_written_before_the_stream_settings_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = CatalogStore::new(dir.path());
+        let mut cat = Catalog::default();
+        let uid = cat.allocate_uid();
+        cat.insert(Stream::new(uid, "old".into(), StreamMode::Provisioned, 1, 5));
+        // The same catalog as a build before these fields existed wrote it. (Text surgery: a
+        // serde_json::Value cannot hold the u128 hash keys.)
+        let mut json = serde_json::to_string(&cat).unwrap();
+        for field in [
+            r#","encryption":null"#,
+            r#","shard_level_metrics":[]"#,
+            r#","warm_throughput":null"#,
+            r#","policy":null"#,
+            r#","account":{"commitment":null}"#,
+        ] {
+            assert!(json.contains(field), "{field} is persisted");
+            json = json.replace(field, "");
+        }
+        std::fs::write(dir.path().join("catalog.json"), json).unwrap();
+        let back = store.load().unwrap();
+        let s = back.by_uid(uid).unwrap();
+        assert_eq!(s.encryption, None);
+        assert!(s.shard_level_metrics.is_empty());
+        assert_eq!(back.account.commitment, None);
     }
 }

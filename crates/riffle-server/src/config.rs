@@ -33,8 +33,14 @@ pub struct ServerConfig {
     /// How long shard iterators stay valid (AWS: 5 minutes). Shorter values let clients test
     /// their ExpiredIteratorException handling without waiting.
     pub iterator_ttl: Duration,
+    /// Enforce AWS's per-shard throughput and control-plane call rates.
+    pub enforce_limits: bool,
+    /// Retryable errors to inject, per operation.
+    pub faults: crate::faults::FaultPlan,
     /// Serve TLS instead of plain text (HTTP/1.1 and HTTP/2 by ALPN either way).
     pub tls: Option<crate::tls::TlsSource>,
+    /// Verify SigV4 signatures against these keys; `None` accepts any request.
+    pub auth: Option<crate::auth::AuthConfig>,
     /// Test hook: retention is enforced as if the clock were this many milliseconds ahead, so
     /// tests can age records past a 24-hour retention without waiting a day.
     #[doc(hidden)]
@@ -57,6 +63,9 @@ impl Default for ServerConfig {
             iterator_ttl: Duration::from_secs(300),
             retention_clock_offset_ms: 0,
             tls: None,
+            auth: None,
+            enforce_limits: false,
+            faults: crate::faults::FaultPlan::default(),
         }
     }
 }

@@ -41,14 +41,21 @@ async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Resu
     let Some(op) = op else {
         return Err(ApiError::new(ErrorCode::UnknownOperation, format!("Unknown operation {target}.")));
     };
-    let body = Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await.map_err(|e| {
+    let (head, body) = req.into_parts();
+    let body = Limited::new(body, MAX_BODY_BYTES).collect().await.map_err(|e| {
         if e.is::<http_body_util::LengthLimitError>() {
             ApiError::serialization(format!("Request body is larger than {MAX_BODY_BYTES} bytes."))
         } else {
             ApiError::serialization(format!("Could not read the request body: {e}"))
         }
     })?;
-    ops::dispatch(app, op, proto, &body.to_bytes()).await
+    let body = body.to_bytes();
+    // As Kinesis does (kinesalite's record): method and target first, then the signature, then
+    // the body's contents.
+    if let Some(auth) = &app.config.auth {
+        crate::auth::check(auth, &app.config.region, &head, &body)?;
+    }
+    ops::dispatch(app, op, proto, &body).await
 }
 
 /// Turns a panic while polling the inner future into `Err(())`.

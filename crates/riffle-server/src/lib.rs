@@ -3,15 +3,22 @@
 //! [`start`] recovers the catalog and the log from the data directory, binds the listener and
 //! serves HTTP/1.1 and HTTP/2 (prior knowledge) on one port until [`Server::shutdown`].
 
+mod auth;
 mod catalog;
 mod config;
+mod faults;
 mod http;
+mod limits;
 mod ops;
+mod sse;
 mod state;
 mod tls;
 mod token;
 
+pub use auth::AuthConfig;
 pub use config::{ServerConfig, Storage};
+pub use faults::{FaultPlan, FaultPlanError};
+pub use riffle_auth::{AccessKey, KeyStore, parse_key_file};
 pub use tls::{TlsError, TlsSource};
 
 use catalog::{CatalogStore, StreamStatus};
@@ -100,12 +107,13 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     settle_after_restart(&mut cat, &log);
     store.save(&cat)?;
     let tokens = token::TokenKey::load_or_create(&dir).map_err(dir_err)?;
+    let sse = sse::SseKey::load_or_create(&dir).map_err(dir_err)?;
     let tls = config.tls.as_ref().map(|source| tls::load(source, &dir)).transpose()?;
     let listener =
         TcpListener::bind(config.addr).await.map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let local_addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let retention_every = config.retention_interval;
-    let app = Arc::new(App::new(config, cat, store, log, tokens));
+    let app = Arc::new(App::new(config, cat, store, log, tokens, sse));
     ops::enforce_retention(&app).await;
 
     let (tx, rx) = watch::channel(false);

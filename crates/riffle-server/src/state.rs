@@ -2,6 +2,7 @@
 
 use crate::catalog::{Catalog, CatalogError, CatalogStore, Stream, StreamStatus};
 use crate::config::ServerConfig;
+use crate::sse::SseKey;
 use crate::token::TokenKey;
 use parking_lot::{Mutex, RwLock};
 use riffle_log::Log;
@@ -18,14 +19,25 @@ pub struct App {
     pub catalog: RwLock<Catalog>,
     pub log: Log,
     pub tokens: TokenKey,
+    /// Seals the records of streams with server-side encryption on.
+    pub sse: SseKey,
+    pub limits: crate::limits::Limits,
     store: CatalogStore,
     /// Serializes catalog saves so the file always ends at the newest state.
     save_lock: Mutex<()>,
 }
 
 impl App {
-    pub fn new(config: ServerConfig, catalog: Catalog, store: CatalogStore, log: Log, tokens: TokenKey) -> Self {
-        Self { config, catalog: RwLock::new(catalog), log, tokens, store, save_lock: Mutex::new(()) }
+    pub fn new(
+        config: ServerConfig,
+        catalog: Catalog,
+        store: CatalogStore,
+        log: Log,
+        tokens: TokenKey,
+        sse: SseKey,
+    ) -> Self {
+        let limits = crate::limits::Limits::new(config.enforce_limits);
+        Self { config, catalog: RwLock::new(catalog), log, tokens, sse, limits, store, save_lock: Mutex::new(()) }
     }
 
     pub fn stream_arn(&self, name: &str) -> String {

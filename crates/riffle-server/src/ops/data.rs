@@ -53,6 +53,9 @@ pub async fn get_shard_iterator(
         Ok((s.uid, idx))
     })?;
     let key = riffle_types::ShardKey::new(uid, shard);
+    if !app.limits.admit_iterator(key) {
+        return Err(rate_exceeded(app, key, &name));
+    }
     let state = app.log.shard_state(key);
     let counter = match kind {
         "TRIM_HORIZON" => state.trim_counter,
@@ -131,14 +134,17 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
             ),
         ));
     }
-    let (key, ending, children) = {
+    let (key, ending, children, name) = {
         let cat = app.catalog.read();
         let s = cat.by_uid(it.stream_uid).ok_or_else(|| {
             ApiError::not_found(format!("Shard {} of a deleted stream does not exist", ShardId(it.shard)))
         })?;
         let sh = s.shard(it.shard).ok_or_else(|| ApiError::not_found("Invalid ShardIterator."))?;
-        (s.shard_key(it.shard), sh.closed.map(|c| c.ending_counter), child_shards(s, it.shard))
+        (s.shard_key(it.shard), sh.closed.map(|c| c.ending_counter), child_shards(s, it.shard), s.name.clone())
     };
+    if !app.limits.admit_read(key) {
+        return Err(rate_exceeded(app, key, &name));
+    }
     let state = app.log.shard_state(key);
     let from = it.counter.max(state.trim_counter);
     let limit = input.limit.map_or(limits::MAX_GET_RECORDS, |l| l as usize);
@@ -154,6 +160,8 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
             tracing::error!(error = %e, "read failed");
             ApiError::internal()
         })?;
+    app.limits.charge_read(key, batch.records.iter().map(|r| r.data.len() + r.partition_key.len()).sum());
+    let (batch, opened) = super::encryption::open_batch(app, key, batch).await?;
     let next = batch.next_counter.max(from);
     let behind = match batch.records.last() {
         _ if next >= state.next_counter => 0,
@@ -166,12 +174,13 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
         records: batch
             .records
             .into_iter()
-            .map(|r| RecordOut {
+            .enumerate()
+            .map(|(i, r)| RecordOut {
                 sequence_number: SeqOut(SequenceNumber::new(key, r.counter)),
                 approximate_arrival_timestamp: Timestamp(r.arrival_ms),
                 data: Blob(r.data),
                 partition_key: TextOut(r.partition_key),
-                encryption_type: None,
+                encryption_type: opened.encryption_type(i),
             })
             .collect(),
         next_shard_iterator: (!at_end)
@@ -179,6 +188,14 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
         millis_behind_latest: behind,
         child_shards: at_end.then_some(children),
     })
+}
+
+/// The throttling answer for a shard's read allowance.
+fn rate_exceeded(app: &App, key: riffle_types::ShardKey, stream: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::ProvisionedThroughputExceeded,
+        format!("Rate exceeded for shard {} in stream {stream} under account {}.", ShardId(key.shard()), app.account()),
+    )
 }
 
 fn child_shards(s: &Stream, parent: u32) -> Vec<ChildShardOut> {

@@ -88,3 +88,14 @@ pub async fn enforce_retention(app: &Arc<App>) {
         Err(e) => tracing::warn!(error = %e, "retention task failed"),
     }
 }
+
+/// After the configured update delay, returns an UPDATING stream to ACTIVE. The caller sets
+/// UPDATING and applies its change at once, in the same catalog update, so a restart (which
+/// settles every stream to ACTIVE) never loses a change.
+pub fn active_after_update(app: &Arc<App>, name: String) {
+    after(app, app.config.update_delay, name, |s| {
+        if s.status == crate::catalog::StreamStatus::Updating {
+            s.status = crate::catalog::StreamStatus::Active;
+        }
+    });
+}

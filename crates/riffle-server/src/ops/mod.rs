@@ -1,8 +1,17 @@
 //! One module per group of operations, and the one exhaustive dispatch over them.
 
+mod account;
+mod arns;
+mod consumers;
 mod data;
+mod encryption;
 mod lifecycle;
+mod modes;
+mod monitoring;
+mod policies;
 mod records;
+mod resharding;
+mod resource_tags;
 mod retention;
 mod shards;
 mod streams;
@@ -28,6 +37,12 @@ fn encode<T: Serialize>(proto: Protocol, out: T) -> Answer {
 /// Runs one operation: decode, validate, act, encode.
 pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8]) -> Result<Answer, ApiError> {
     use Operation::*;
+    if let Some(fault) = app.config.faults.request_fault(op) {
+        return Err(fault);
+    }
+    if !app.limits.admit_control(op, None) {
+        return Err(ApiError::limit_exceeded(format!("Rate exceeded for account {}.", app.account())));
+    }
     let none = |()| Vec::new();
     Ok(match op {
         CreateStream => streams::create(app, proto.decode(body)?).await.map(none)?,
@@ -58,34 +73,31 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
                 Protocol::Cbor => encode(proto, out),
             }
         }
-        DeleteResourcePolicy
-        | DeregisterStreamConsumer
-        | DescribeAccountSettings
-        | DescribeStreamConsumer
-        | DisableEnhancedMonitoring
-        | EnableEnhancedMonitoring
-        | GetResourcePolicy
-        | ListStreamConsumers
-        | ListTagsForResource
-        | MergeShards
-        | PutResourcePolicy
-        | RegisterStreamConsumer
-        | SplitShard
-        | StartStreamEncryption
-        | StopStreamEncryption
-        | SubscribeToShard
-        | TagResource
-        | UntagResource
-        | UpdateAccountSettings
-        | UpdateMaxRecordSize
-        | UpdateShardCount
-        | UpdateStreamMode
-        | UpdateStreamWarmThroughput => {
-            return Err(ApiError::invalid_argument(format!(
-                "{} is not supported by this version of Riffle yet.",
-                op.name()
-            )));
-        }
+        StartStreamEncryption => encryption::start(app, proto.decode(body)?).await.map(none)?,
+        StopStreamEncryption => encryption::stop(app, proto.decode(body)?).await.map(none)?,
+        EnableEnhancedMonitoring => encode(proto, monitoring::enable(app, proto.decode(body)?).await?),
+        DisableEnhancedMonitoring => encode(proto, monitoring::disable(app, proto.decode(body)?).await?),
+        UpdateStreamMode => modes::update_mode(app, proto.decode(body)?).await.map(none)?,
+        UpdateStreamWarmThroughput => encode(proto, modes::update_warm_throughput(app, proto.decode(body)?).await?),
+        UpdateMaxRecordSize => modes::update_max_record_size(app, proto.decode(body)?).await.map(none)?,
+        DescribeAccountSettings => encode(proto, account::describe(app).await?),
+        UpdateAccountSettings => encode(proto, account::update(app, proto.decode(body)?).await?),
+        PutResourcePolicy => policies::put(app, proto.decode(body)?).await.map(none)?,
+        GetResourcePolicy => encode(proto, policies::get(app, proto.decode(body)?).await?),
+        DeleteResourcePolicy => policies::delete(app, proto.decode(body)?).await.map(none)?,
+        TagResource => resource_tags::tag(app, proto.decode(body)?).await.map(none)?,
+        UntagResource => resource_tags::untag(app, proto.decode(body)?).await.map(none)?,
+        ListTagsForResource => encode(proto, resource_tags::list(app, proto.decode(body)?).await?),
+        // Resharding and enhanced fan-out: validated and answered as AWS would for the stream's
+        // state, then refused until their issue lands.
+        SplitShard => resharding::split(app, proto.decode(body)?).await.map(none)?,
+        MergeShards => resharding::merge(app, proto.decode(body)?).await.map(none)?,
+        UpdateShardCount => resharding::update_shard_count(app, proto.decode(body)?).await.map(none)?,
+        RegisterStreamConsumer => consumers::register(app, proto.decode(body)?).await.map(none)?,
+        DescribeStreamConsumer => consumers::describe(app, proto.decode(body)?).await.map(none)?,
+        DeregisterStreamConsumer => consumers::deregister(app, proto.decode(body)?).await.map(none)?,
+        ListStreamConsumers => encode(proto, consumers::list(app, proto.decode(body)?).await?),
+        SubscribeToShard => consumers::subscribe(app, proto.decode(body)?).await.map(none)?,
     })
 }
 

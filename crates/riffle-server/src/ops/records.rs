@@ -8,7 +8,7 @@ use riffle_log::AppendRecord;
 use riffle_proto::shapes::{
     PutRecordInput, PutRecordOutput, PutRecordsInput, PutRecordsOutput, PutRecordsResultEntry, SeqOut, ShardIdOut,
 };
-use riffle_proto::{ApiError, Violations};
+use riffle_proto::{ApiError, ErrorCode, Violations};
 use riffle_types::{HashKey, SequenceNumber, ShardId, limits, partition_key_hash};
 use std::sync::Arc;
 
@@ -84,11 +84,11 @@ fn writable<'a>(app: &App, cat: &'a crate::catalog::Catalog, name: &str) -> Resu
     }
 }
 
-fn too_large(s: &Stream, data: usize, pk: usize, path: &str) -> Option<ApiError> {
+fn too_large(s: &Stream, data: usize, pk: usize, path: impl FnOnce() -> String) -> Option<ApiError> {
     let max = s.max_record_bytes();
     (data + pk > max).then(|| {
         let mut v = Violations::new();
-        v.push(Some(&shown_blob(data)), &format!("{path}data"), format!("have length less than or equal to {max}"));
+        v.push(Some(&shown_blob(data)), &format!("{}data", path()), format!("have length less than or equal to {max}"));
         v.finish().unwrap_err()
     })
 }
@@ -108,7 +108,7 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
     let record = {
         let cat = app.catalog.read();
         let s = writable(app, &cat, &name)?;
-        if let Some(e) = too_large(s, data.len(), pk.len(), "") {
+        if let Some(e) = too_large(s, data.len(), pk.len(), String::new) {
             return Err(e);
         }
         if let Some(o) = input.sequence_number_for_ordering.as_deref() {
@@ -124,14 +124,21 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
                 }
             }
         }
-        AppendRecord { shard: s.shard_key(s.route(key)), partition_key: Bytes::from(pk), data }
+        let shard = s.shard_key(s.route(key));
+        if !app.limits.admit_write(shard, data.len() + pk.len()) {
+            let (_, message) = throttled(app, s, shard);
+            return Err(ApiError::new(ErrorCode::ProvisionedThroughputExceeded, message));
+        }
+        AppendRecord { shard, partition_key: Bytes::from(pk), data }
     };
     let shard = record.shard;
-    let appended = app.log.append(vec![record]).await.map_err(log_failure)?;
+    let mut records = vec![record];
+    let encryption_type = super::encryption::seal_batch(app, &name, &mut records);
+    let appended = app.log.append(records).await.map_err(log_failure)?;
     Ok(PutRecordOutput {
         shard_id: ShardId(shard.shard()).to_string(),
         sequence_number: SequenceNumber::new(shard, appended[0].counter).to_string(),
-        encryption_type: "NONE",
+        encryption_type,
     })
 }
 
@@ -164,35 +171,79 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
     for r in &entries {
         keys.push(hash_key(r.partition_key.as_deref().unwrap_or_default(), r.explicit_hash_key.as_deref())?);
     }
-    let batch = {
+    // Each record either goes to the log or fails on its own (throttled or an injected fault),
+    // as AWS's PutRecords does; `slots` remembers which, in request order.
+    let (mut batch, slots) = {
         let cat = app.catalog.read();
         let s = writable(app, &cat, &name)?;
         let mut batch = Vec::with_capacity(entries.len());
+        let mut slots = Vec::with_capacity(entries.len());
         for (i, (r, key)) in entries.into_iter().zip(keys).enumerate() {
             let (data, pk) = (r.data.expect("validated").0, r.partition_key.expect("validated"));
-            if let Some(e) = too_large(s, data.len(), pk.len(), &format!("records.{}.member.", i + 1)) {
+            if let Some(e) = too_large(s, data.len(), pk.len(), || format!("records.{}.member.", i + 1)) {
                 return Err(e);
             }
-            batch.push(AppendRecord { shard: s.shard_key(s.route(key)), partition_key: Bytes::from(pk), data });
+            let shard = s.shard_key(s.route(key));
+            let refused = match app.config.faults.record_fault() {
+                Some(true) => Some(throttled(app, s, shard)),
+                Some(false) => Some(("InternalFailure", "Internal service failure.".to_string())),
+                None if !app.limits.admit_write(shard, data.len() + pk.len()) => Some(throttled(app, s, shard)),
+                None => None,
+            };
+            match refused {
+                Some((code, message)) => slots.push(Err((code, message))),
+                None => {
+                    slots.push(Ok(shard));
+                    batch.push(AppendRecord { shard, partition_key: Bytes::from(pk), data });
+                }
+            }
         }
-        batch
+        (batch, slots)
     };
-    let shards: Vec<_> = batch.iter().map(|r| r.shard).collect();
-    let appended = app.log.append(batch).await.map_err(log_failure)?;
-    Ok(PutRecordsOutput {
-        failed_record_count: 0,
-        records: shards
-            .into_iter()
-            .zip(appended)
-            .map(|(shard, a)| PutRecordsResultEntry {
-                sequence_number: Some(SeqOut(SequenceNumber::new(shard, a.counter))),
-                shard_id: Some(ShardIdOut(ShardId(shard.shard()))),
-                error_code: None,
-                error_message: None,
-            })
-            .collect(),
-        encryption_type: "NONE",
-    })
+    let encryption_type = super::encryption::seal_batch(app, &name, &mut batch);
+    let mut appended = if batch.is_empty() {
+        Vec::new().into_iter()
+    } else {
+        app.log.append(batch).await.map_err(log_failure)?.into_iter()
+    };
+    let mut failed = 0;
+    let records = slots
+        .into_iter()
+        .map(|slot| match slot {
+            Ok(shard) => {
+                let a = appended.next().expect("one result per appended record");
+                PutRecordsResultEntry {
+                    sequence_number: Some(SeqOut(SequenceNumber::new(shard, a.counter))),
+                    shard_id: Some(ShardIdOut(ShardId(shard.shard()))),
+                    error_code: None,
+                    error_message: None,
+                }
+            }
+            Err((code, message)) => {
+                failed += 1;
+                PutRecordsResultEntry {
+                    sequence_number: None,
+                    shard_id: None,
+                    error_code: Some(code.to_string()),
+                    error_message: Some(message),
+                }
+            }
+        })
+        .collect();
+    Ok(PutRecordsOutput { failed_record_count: failed, records, encryption_type })
+}
+
+/// The per-record (and PutRecord) throttling answer AWS gives.
+fn throttled(app: &App, s: &Stream, shard: riffle_types::ShardKey) -> (&'static str, String) {
+    (
+        "ProvisionedThroughputExceededException",
+        format!(
+            "Rate exceeded for shard {} in stream {} under account {}.",
+            ShardId(shard.shard()),
+            s.name,
+            app.account()
+        ),
+    )
 }
 
 /// A write the log could not make durable is an internal failure: the client retries.

@@ -4,7 +4,7 @@ use super::{streams::open_list_token, validate_stream_ref};
 use crate::catalog::{Shard, Stream, StreamStatus};
 use crate::state::{App, now_ms};
 use riffle_proto::shapes::{ListShardsInput, ListShardsOutput};
-use riffle_proto::{ApiError, Violations};
+use riffle_proto::{ApiError, Operation, Violations};
 use riffle_types::ShardId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -71,6 +71,13 @@ pub async fn list(app: &Arc<App>, input: ListShardsInput) -> Result<ListShardsOu
             Cursor { stream: name, uid, after, filter: parse_filter(&input)? }
         }
     };
+    if !app.limits.admit_control(Operation::ListShards, Some(&cursor.stream)) {
+        return Err(ApiError::limit_exceeded(format!(
+            "Rate exceeded for stream {} under account {}.",
+            cursor.stream,
+            app.account()
+        )));
+    }
     app.with_stream(&cursor.stream, |s| {
         if s.uid != cursor.uid {
             return Err(app.not_found(&s.name));

@@ -120,6 +120,7 @@ pub async fn describe(app: &Arc<App>, input: DescribeStreamInput) -> Result<Desc
             .filter(|sh| after.as_ref().is_none_or(|a| sh.shard_id > *a))
             .collect();
         let has_more = visible.len() > limit;
+        let (encryption_type, key_id) = super::encryption::described(s);
         Ok(DescribeStreamOutput {
             stream_description: StreamDescriptionOut {
                 stream_name: s.name.clone(),
@@ -130,9 +131,9 @@ pub async fn describe(app: &Arc<App>, input: DescribeStreamInput) -> Result<Desc
                 has_more_shards: has_more,
                 retention_period_hours: s.retention_hours,
                 stream_creation_timestamp: Timestamp(s.created_ms),
-                enhanced_monitoring: vec![EnhancedMetricsOut { shard_level_metrics: vec![] }],
-                encryption_type: "NONE",
-                key_id: None,
+                enhanced_monitoring: super::monitoring::described(s),
+                encryption_type,
+                key_id,
             },
         })
     })
@@ -144,6 +145,7 @@ pub async fn summary(app: &Arc<App>, input: StreamInput) -> Result<DescribeStrea
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     app.with_stream(&name, |s| {
+        let (encryption_type, key_id) = super::encryption::described(s);
         Ok(DescribeStreamSummaryOutput {
             stream_description_summary: StreamDescriptionSummaryOut {
                 stream_name: s.name.clone(),
@@ -152,12 +154,13 @@ pub async fn summary(app: &Arc<App>, input: StreamInput) -> Result<DescribeStrea
                 stream_mode_details: StreamModeDetailsOut { stream_mode: s.mode.as_str() },
                 retention_period_hours: s.retention_hours,
                 stream_creation_timestamp: Timestamp(s.created_ms),
-                enhanced_monitoring: vec![EnhancedMetricsOut { shard_level_metrics: vec![] }],
-                encryption_type: "NONE",
-                key_id: None,
+                enhanced_monitoring: super::monitoring::described(s),
+                encryption_type,
+                key_id,
                 open_shard_count: s.open_shard_count(),
                 consumer_count: 0,
                 max_record_size_in_kib: s.max_record_kib,
+                warm_throughput: super::modes::warm_throughput_out(s),
             },
         })
     })

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Tags a stream may carry.
-const MAX_TAGS: usize = 50;
+pub(crate) const MAX_TAGS: usize = 50;
 const DEFAULT_LIST_LIMIT: usize = 50;
 
 /// Model constraints of a tag map: 1–200 entries, keys 1–128, values 0–256 characters.
@@ -39,14 +39,14 @@ pub(crate) fn check_tag_chars<'a>(items: impl IntoIterator<Item = &'a String>) -
     Ok(())
 }
 
-fn reject_reserved<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<(), ApiError> {
+pub(crate) fn reject_reserved<'a>(keys: impl IntoIterator<Item = &'a String>) -> Result<(), ApiError> {
     if keys.into_iter().any(|k| k.to_ascii_lowercase().starts_with("aws:")) {
         return Err(ApiError::invalid_argument("Tag keys starting with 'aws:' are reserved for internal use."));
     }
     Ok(())
 }
 
-fn require_settled(app: &App, s: &crate::catalog::Stream) -> Result<(), ApiError> {
+pub(crate) fn require_settled(app: &App, s: &crate::catalog::Stream) -> Result<(), ApiError> {
     if s.status == StreamStatus::Creating { app.require_active(s) } else { Ok(()) }
 }
 

@@ -1,10 +1,16 @@
 //! Integration tests of `riffle serve` through the official AWS SDK for Rust.
 
+mod auth;
+mod encryption;
 mod errors;
 mod lifecycle;
+mod limits;
+mod policies_tags;
 mod records;
+mod refused;
 mod restart;
 mod retention;
+mod stream_settings;
 
 use aws_sdk_kinesis::Client;
 use riffle_testkit::TestServer;
@@ -27,4 +33,18 @@ where
         Some((c, m)) => (c.unwrap_or_default(), m.unwrap_or_default()),
         None => (format!("not a service error: {err:?}"), String::new()),
     }
+}
+
+/// Waits until a stream is ACTIVE again (after an UPDATING change).
+pub async fn wait_active(client: &aws_sdk_kinesis::Client, name: &str) {
+    for _ in 0..500 {
+        let s = client.describe_stream_summary().stream_name(name).send().await.expect("describe");
+        if s.stream_description_summary().map(|d| d.stream_status())
+            == Some(&aws_sdk_kinesis::types::StreamStatus::Active)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("stream {name} never became ACTIVE again");
 }
