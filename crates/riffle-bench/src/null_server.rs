@@ -265,7 +265,8 @@ fn answer(op: Op, body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
 /// `record_size` bytes long. The iterator is just `shard:position`.
 fn get_records(body: &[u8], stats: &Stats) -> Result<Bytes, Reject> {
     let req: Value = serde_json::from_slice(body).map_err(serialization)?;
-    let it = req["ShardIterator"].as_str().ok_or_else(|| bad("ValidationException", "ShardIterator must not be null"))?;
+    let it =
+        req["ShardIterator"].as_str().ok_or_else(|| bad("ValidationException", "ShardIterator must not be null"))?;
     let (shard, pos) = it
         .split_once(':')
         .and_then(|(s, p)| Some((s.parse::<u64>().ok()?, p.parse::<u64>().ok()?)))
@@ -402,7 +403,8 @@ mod tests {
         answer(Op::PutRecords, put, &stats).unwrap();
         let it = br#"{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"#;
         let it = wire::shard_iterator(&answer(Op::GetShardIterator, it, &stats).unwrap()).unwrap();
-        let first = wire::records_page(&answer(Op::GetRecords, &wire::get_records_body(&it, 1), &stats).unwrap()).unwrap();
+        let first =
+            wire::records_page(&answer(Op::GetRecords, &wire::get_records_body(&it, 1), &stats).unwrap()).unwrap();
         assert_eq!((first.records, first.bytes, first.millis_behind), (1, 5, 1000), "{first:?}");
         let rest = wire::get_records_body(first.next_iterator.as_deref().unwrap(), 10);
         let rest = wire::records_page(&answer(Op::GetRecords, &rest, &stats).unwrap()).unwrap();

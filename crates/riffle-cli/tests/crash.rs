@@ -14,7 +14,7 @@ use std::time::Duration;
 const STREAM: &str = "crash";
 const SHARDS: i32 = 4;
 const WRITERS: usize = 8;
-const ROUNDS: usize = 6;
+const ROUNDS: usize = 10;
 
 /// An acknowledged record: where the server said it put it, and what it was.
 #[derive(Debug, Clone)]

@@ -80,7 +80,8 @@ async fn failed_write_poisons_the_log() {
     assert_eq!(log.shard_state(ShardKey(1)).next_counter, 1);
 }
 
-/// Requests queued while an fsync is in flight all share the next one.
+/// Requests that arrive while an fsync is in flight are written meanwhile (the writer does not
+/// wait for the disk) and all share the next fsync.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn appends_queued_during_an_fsync_share_the_next() {
     let dir = tempfile::tempdir().unwrap();
@@ -95,7 +96,7 @@ async fn appends_queued_during_an_fsync_share_the_next() {
         async move { log.append(vec![rec(0, "first")]).await }
     });
     tokio::task::spawn_blocking(move || entered.recv()).await.unwrap().unwrap();
-    // The writer is now parked inside the first group's fsync.
+    // The syncer is now parked inside the first group's fsync; the writer is free.
     let mut tasks = Vec::new();
     for i in 0..63u64 {
         let log = log.clone();
@@ -110,8 +111,9 @@ async fn appends_queued_during_an_fsync_share_the_next() {
         t.await.unwrap().unwrap();
     }
     let after = log.stats();
-    assert_eq!(after.frames - before.frames, 2);
-    assert_eq!(after.fsyncs - before.fsyncs, 2);
+    let frames = after.frames - before.frames;
+    assert!((2..=64).contains(&frames), "{frames} frames for 64 appends");
+    assert_eq!(after.fsyncs - before.fsyncs, 2, "the first group's fsync, then one for all the rest");
     assert_eq!(after.records - before.records, 1 + 63 * 2);
     // Shard 0 got counters in the order requests reached the writer, with no gaps.
     let batch = log.read(ShardKey(0), 0, 100, 1 << 20).unwrap();

@@ -5,6 +5,12 @@
 //! shard) with one `write`, then — under `Always` — one fsync for the whole group. Only then
 //! does it publish the blocks to readers and answer every request. A failed write or fsync
 //! poisons the log: we cannot know what reached the disk, so we stop rather than pretend.
+//!
+//! Under `Always` the fsync runs on a second thread, the syncer, so the writer can write the
+//! next group while the previous one is being made durable: a group is published and answered
+//! only once an fsync that began after its write has completed. Each fsync covers every group
+//! written before it started, so fsyncs still never outnumber groups, and the writer's critical
+//! path no longer includes the disk's flush latency.
 
 use crate::error::io_copy;
 use crate::format::{self, BlockInput, EncodedFrame, RecordRef};
@@ -43,8 +49,28 @@ pub(crate) struct ActiveSegment {
     pub len: u64,
 }
 
+/// A written group waiting for its fsync.
+struct Pending {
+    group: Vec<Request>,
+    results: Vec<Vec<Appended>>,
+    published: Vec<Published>,
+    /// The active segment's length once this group was written.
+    extent: u64,
+    file: Arc<File>,
+    path: Arc<PathBuf>,
+}
+
+enum SyncMsg {
+    Pending(Pending),
+    /// Answered once everything sent before it is synced and published (used before a roll).
+    Barrier(std::sync::mpsc::Sender<()>),
+}
+
 pub(crate) struct Writer {
     shared: Arc<Shared>,
+    /// The syncer's queue, under `Always`.
+    syncer: Option<std::sync::mpsc::Sender<SyncMsg>>,
+    syncer_thread: Option<JoinHandle<()>>,
     policy: FsyncPolicy,
     segment_bytes: u64,
     active: ActiveSegment,
@@ -62,10 +88,28 @@ impl Writer {
         active: ActiveSegment,
         counters: HashMap<ShardKey, ShardCounters>,
     ) -> Self {
-        Self { shared, policy, segment_bytes, active, counters, unsynced_since: None }
+        Self {
+            shared,
+            syncer: None,
+            syncer_thread: None,
+            policy,
+            segment_bytes,
+            active,
+            counters,
+            unsynced_since: None,
+        }
     }
 
-    pub fn spawn(self, rx: Receiver<Request>) -> std::io::Result<JoinHandle<()>> {
+    pub fn spawn(mut self, rx: Receiver<Request>) -> std::io::Result<JoinHandle<()>> {
+        if self.policy == FsyncPolicy::Always {
+            let (tx, sync_rx) = std::sync::mpsc::channel();
+            let shared = Arc::clone(&self.shared);
+            let handle = std::thread::Builder::new()
+                .name("riffle-log-sync".into())
+                .spawn(move || run_syncer(&shared, &sync_rx))?;
+            self.syncer = Some(tx);
+            self.syncer_thread = Some(handle);
+        }
         std::thread::Builder::new().name("riffle-log-writer".into()).spawn(move || self.run(&rx))
     }
 
@@ -80,6 +124,11 @@ impl Writer {
                 group.push(req);
             }
             self.commit(group);
+        }
+        // Let the syncer finish what it holds before the final sync and exit.
+        self.syncer = None;
+        if let Some(t) = self.syncer_thread.take() {
+            let _ = t.join();
         }
         if self.unsynced_since.is_some() && !self.shared.is_poisoned() {
             self.sync_or_poison();
@@ -119,11 +168,6 @@ impl Writer {
         if let Err(e) = self.write(&frame.bytes, offset) {
             return self.fail(group, "write", &e);
         }
-        if self.policy == FsyncPolicy::Always
-            && let Err(e) = self.sync()
-        {
-            return self.fail(group, "fsync", &e);
-        }
         let base = offset + frame.body_start;
         let published: Vec<Published> = frame
             .blocks
@@ -141,12 +185,25 @@ impl Writer {
                 },
             })
             .collect();
-        self.shared.index.write().publish(&published, self.active.len);
         let records: usize = results.iter().map(Vec::len).sum();
         Stats::add(&self.shared.stats.records, records as u64);
-        for (req, res) in group.into_iter().zip(results) {
-            // The caller may have stopped waiting; the records are stored all the same.
-            let _ = req.reply.send(Ok(res));
+        let pending = Pending {
+            group,
+            results,
+            published,
+            extent: self.active.len,
+            file: Arc::clone(&self.active.file),
+            path: Arc::clone(&self.active.path),
+        };
+        match &self.syncer {
+            // Always: durable, published and answered by the syncer.
+            Some(syncer) => {
+                if let Err(std::sync::mpsc::SendError(SyncMsg::Pending(p))) = syncer.send(SyncMsg::Pending(pending)) {
+                    reply_err(p.group, || LogError::Closed);
+                }
+            }
+            // Interval and Never: visible once written.
+            None => finish(&self.shared, pending),
         }
         if self.active.len >= self.segment_bytes
             && let Err(e) = self.roll()
@@ -225,6 +282,17 @@ impl Writer {
 
     /// Seals the active segment and starts the next with a checkpoint of every live shard.
     fn roll(&mut self) -> Result<(), LogError> {
+        // Everything written so far must be synced and published before the segment is sealed.
+        if let Some(syncer) = &self.syncer {
+            let (tx, rx) = std::sync::mpsc::channel();
+            if syncer.send(SyncMsg::Barrier(tx)).is_ok() {
+                let _ = rx.recv();
+            }
+            if self.shared.is_poisoned() {
+                return Err(LogError::Poisoned);
+            }
+            self.unsynced_since = None;
+        }
         // Synced under every policy, so a crash can only ever tear the last segment — the one
         // recovery may truncate. Earlier segments must be whole or the log will not open.
         if self.unsynced_since.is_some() {
@@ -248,6 +316,67 @@ impl Writer {
         self.active = next;
         Ok(())
     }
+}
+
+/// Publishes a durable group to readers and answers its requests.
+fn finish(shared: &Shared, p: Pending) {
+    shared.index.write().publish(&p.published, p.extent);
+    for (req, res) in p.group.into_iter().zip(p.results) {
+        // The caller may have stopped waiting; the records are stored all the same.
+        let _ = req.reply.send(Ok(res));
+    }
+}
+
+fn reply_err(group: Vec<Request>, err: impl Fn() -> LogError) {
+    for req in group {
+        let _ = req.reply.send(Err(err()));
+    }
+}
+
+/// The syncer: takes every written group queued at the moment, fsyncs once, then publishes
+/// and answers them in order.
+fn run_syncer(shared: &Shared, rx: &Receiver<SyncMsg>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while let Ok(m) = rx.try_recv() {
+            batch.push(m);
+        }
+        let (mut pendings, mut barriers) = (Vec::new(), Vec::new());
+        for m in batch {
+            match m {
+                SyncMsg::Pending(p) => pendings.push(p),
+                SyncMsg::Barrier(b) => barriers.push(b),
+            }
+        }
+        if let Some(last) = pendings.last() {
+            let (file, path) = (Arc::clone(&last.file), Arc::clone(&last.path));
+            if shared.is_poisoned() {
+                pendings.into_iter().for_each(|p| reply_err(p.group, || LogError::Poisoned));
+            } else {
+                match sync_file(shared, &file) {
+                    Ok(()) => pendings.into_iter().for_each(|p| finish(shared, p)),
+                    Err(e) => {
+                        shared.poisoned.store(true, Ordering::Release);
+                        tracing::error!(error = %e, "fsync failed; the log is poisoned and accepts no more writes");
+                        pendings.into_iter().for_each(|p| reply_err(p.group, || io_copy(&path, &e)));
+                    }
+                }
+            }
+        }
+        for b in barriers {
+            let _ = b.send(());
+        }
+    }
+}
+
+/// One fsync of the active segment, covering every group written before it started. Groups of
+/// an earlier segment were synced by the roll that sealed it.
+fn sync_file(shared: &Shared, file: &File) -> std::io::Result<()> {
+    #[cfg(test)]
+    shared.faults.before_sync()?;
+    file.sync_data()?;
+    Stats::add(&shared.stats.fsyncs, 1);
+    Ok(())
 }
 
 pub(crate) fn wall_clock_ms() -> i64 {

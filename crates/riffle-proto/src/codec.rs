@@ -42,11 +42,22 @@ impl Protocol {
     }
 
     /// Decodes a request body. An empty body is an empty structure, as AWS treats it.
+    ///
+    /// A JSON body with no content is a SerializationException without a message, as Kinesis
+    /// answers it (kinesalite's recording); every SDK sends `{}` for an empty input. An empty CBOR
+    /// body is taken as an empty map.
     pub fn decode<T: DeserializeOwned>(self, body: &[u8]) -> Result<T, ApiError> {
-        let body = if body.iter().all(u8::is_ascii_whitespace) { self.empty() } else { body };
         match self {
-            Protocol::Json => serde_json::from_slice(body).map_err(|e| serialization_error(&e)),
-            Protocol::Cbor => ciborium::from_reader(body).map_err(|e| serialization_error(&e)),
+            Protocol::Json => {
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return Err(ApiError::serialization(""));
+                }
+                serde_json::from_slice(body).map_err(|e| json_error(&e))
+            }
+            Protocol::Cbor => {
+                let body = if body.is_empty() { self.empty() } else { body };
+                ciborium::from_reader(body).map_err(|e| cbor_error(&e))
+            }
         }
     }
 
@@ -71,9 +82,136 @@ impl Protocol {
     }
 }
 
-fn serialization_error(e: &dyn fmt::Display) -> ApiError {
-    // AWS's SerializationException carries little detail; the decoder's reason helps users more.
-    ApiError::serialization(format!("Unable to parse request body: {e}"))
+/// A JSON body that did not decode. Kinesis answers malformed JSON with a bare
+/// SerializationException (no message) and a member of the wrong type with the Java
+/// deserializer's words (kinesalite's recordings of AWS).
+fn json_error(e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => {
+            let text = e.to_string();
+            // serde_json appends the position: " at line N column M".
+            let text = text.rfind(" at line ").map_or(text.as_str(), |i| &text[..i]);
+            ApiError::serialization(aws_type_message(text))
+        }
+        Category::Syntax | Category::Eof | Category::Io => ApiError::serialization(""),
+    }
+}
+
+/// A CBOR body that did not decode: the same answers as for JSON.
+fn cbor_error<E: fmt::Debug>(e: &ciborium::de::Error<E>) -> ApiError {
+    match e {
+        ciborium::de::Error::Semantic(_, text) => ApiError::serialization(aws_type_message(text)),
+        _ => ApiError::serialization(""),
+    }
+}
+
+/// The kinds of value serde reports, as the Java deserializer behind Kinesis names them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Boolean,
+    Number,
+    Text,
+    List,
+    Map,
+    Structure,
+    Integer,
+    Blob,
+    Timestamp,
+    Other,
+}
+
+fn found_kind(unexpected: &str) -> Kind {
+    let starts = |p: &str| unexpected.starts_with(p);
+    if starts("boolean") {
+        Kind::Boolean
+    } else if starts("integer") || starts("floating point") {
+        Kind::Number
+    } else if starts("string") || starts("char") {
+        Kind::Text
+    } else if starts("sequence") {
+        Kind::List
+    } else if starts("map") {
+        Kind::Map
+    } else {
+        Kind::Other
+    }
+}
+
+fn expected_kind(expected: &str) -> Kind {
+    match expected {
+        "i64" | "i32" | "u32" | "u64" => Kind::Integer,
+        "a boolean" => Kind::Boolean,
+        "a sequence" => Kind::List,
+        "a map" => Kind::Map,
+        BLOB_EXPECTING => Kind::Blob,
+        TIMESTAMP_EXPECTING => Kind::Timestamp,
+        e if e.starts_with("struct ") => Kind::Structure,
+        e if e.contains("string") => Kind::Text,
+        _ => Kind::Other,
+    }
+}
+
+/// Rewrites serde's `invalid type: <found>, expected <wanted>` in AWS's words; other decoder
+/// messages (bad base64, out-of-range timestamps) are already worded for the client.
+fn aws_type_message(text: &str) -> String {
+    let Some(rest) = text.strip_prefix("invalid type: ") else { return text.to_string() };
+    let Some((found, wanted)) = rest.rsplit_once(", expected ") else { return text.to_string() };
+    let shown = found.split_once('"').and_then(|(_, v)| v.rsplit_once('"')).map(|(v, _)| v.to_uppercase());
+    let (found, wanted) = (found_kind(found), expected_kind(wanted));
+    let java = match found {
+        Kind::Boolean => "class java.lang.Boolean",
+        Kind::Number => "class java.math.BigDecimal",
+        _ => "class java.lang.String",
+    };
+    let msg = match (found, wanted) {
+        (Kind::List, _) => "Start of list found where not expected".to_string(),
+        (Kind::Map, _) => "Start of structure or map found where not expected.".to_string(),
+        (_, Kind::List) => "Expected list or null".to_string(),
+        (_, Kind::Map) => "Expected map or null".to_string(),
+        (_, Kind::Structure) => "Expected null".to_string(),
+        (_, Kind::Text) => format!("{java} can not be converted to an String"),
+        (_, Kind::Integer) => format!("{java} can not be converted to an Integer"),
+        // Jackson shows a string it cannot read as a boolean upper-cased.
+        (Kind::Text, Kind::Boolean) => format!("'{}' can not be converted to an Boolean", shown.unwrap_or_default()),
+        (_, Kind::Boolean) => format!("{java} can not be converted to an Boolean"),
+        (_, Kind::Blob) => format!("{java} can not be converted to a Blob"),
+        (_, Kind::Timestamp) => format!("{java} can not be converted to a Timestamp"),
+        _ => return text.to_string(),
+    };
+    msg
+}
+
+const BLOB_EXPECTING: &str = "a base64 string or a byte string";
+const TIMESTAMP_EXPECTING: &str = "a numeric timestamp";
+
+/// Why `v` is not standard padded base64, in the words Kinesis uses (aws/aws-sdk-php#650,
+/// kinesalite's recordings): `'<v>' can not be converted to a Blob: <reason>`.
+fn base64_message(v: &str) -> String {
+    let reason = if v.len() % 4 != 0 {
+        format!("Base64 encoded length is expected a multiple of 4 bytes but found: {}", v.len())
+    } else if let Some(c) = first_bad_base64_char(v) {
+        format!("Invalid Base64 character: '{c}'")
+    } else {
+        // (sic) AWS's spelling.
+        "Invalid last non-pad Base64 character dectected".to_string()
+    };
+    format!("'{v}' can not be converted to a Blob: {reason}")
+}
+
+/// The first character outside the base64 alphabet, or a `=` followed by something else.
+fn first_bad_base64_char(v: &str) -> Option<char> {
+    let mut chars = v.chars().peekable();
+    while let Some(c) = chars.next() {
+        let ok = c.is_ascii_alphanumeric() || c == '+' || c == '/' || c == '=';
+        if !ok {
+            return Some(c);
+        }
+        if c == '=' && chars.peek().is_some_and(|&n| n != '=') {
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// Binary data: base64 in JSON, a byte string in CBOR.
@@ -92,13 +230,10 @@ impl<'de> de::Deserialize<'de> for Blob {
         impl<'de> Visitor<'de> for V {
             type Value = Blob;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a base64 string or a byte string")
+                f.write_str(BLOB_EXPECTING)
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Blob, E> {
-                STANDARD
-                    .decode(v)
-                    .map(|b| Blob(Bytes::from(b)))
-                    .map_err(|e| E::custom(format!("invalid base64 in blob: {e}")))
+                STANDARD.decode(v).map(|b| Blob(Bytes::from(b))).map_err(|_| E::custom(base64_message(v)))
             }
             fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Blob, E> {
                 Ok(Blob(Bytes::copy_from_slice(v)))
@@ -158,7 +293,7 @@ impl<'de> de::Deserialize<'de> for Timestamp {
         impl<'de> Visitor<'de> for V {
             type Value = Timestamp;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a numeric timestamp")
+                f.write_str(TIMESTAMP_EXPECTING)
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
                 self.visit_f64(v as f64)

@@ -21,6 +21,8 @@ pub enum ErrorCode {
     LimitExceeded,
     MissingAuthenticationToken,
     ProvisionedThroughputExceeded,
+    /// A request body over the size the endpoint accepts (HTTP 413).
+    RequestEntityTooLarge,
     ResourceInUse,
     ResourceNotFound,
     Serialization,
@@ -52,6 +54,7 @@ impl ErrorCode {
             LimitExceeded => "LimitExceededException",
             MissingAuthenticationToken => "MissingAuthenticationTokenException",
             ProvisionedThroughputExceeded => "ProvisionedThroughputExceededException",
+            RequestEntityTooLarge => "RequestEntityTooLargeException",
             ResourceInUse => "ResourceInUseException",
             ResourceNotFound => "ResourceNotFoundException",
             Serialization => "SerializationException",
@@ -77,6 +80,8 @@ impl ErrorCode {
         match self {
             InternalFailure => 500,
             ServiceUnavailable => 503,
+            // AWS answers an oversized body with a bare 413 (boto3#1147 shows no error code).
+            RequestEntityTooLarge => 413,
             AccessDenied
             | MissingAuthenticationToken
             | IncompleteSignature
@@ -124,6 +129,7 @@ impl ErrorCode {
             | KmsNotFound
             | KmsOptInRequired
             | MissingAuthenticationToken
+            | RequestEntityTooLarge
             | ResourceInUse
             | ResourceNotFound
             | Serialization

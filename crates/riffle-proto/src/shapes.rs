@@ -469,5 +469,11 @@ pub struct GetRecordsOutput {
 pub struct ErrorBody<'a> {
     #[serde(rename = "__type")]
     pub kind: &'a str,
+    /// Left out when empty: Kinesis sends a bare `__type` for a body it cannot parse.
+    #[serde(skip_serializing_if = "no_message")]
     pub message: &'a str,
+}
+
+fn no_message(m: &&str) -> bool {
+    m.is_empty()
 }

@@ -51,11 +51,12 @@ impl Violations {
     /// A stream, consumer or shard name: 1–128 of `[a-zA-Z0-9_.-]`.
     pub fn name(&mut self, v: Option<&str>, path: &str) {
         if let Some(s) = v {
-            self.length(Some(s), path, 1, 128);
-            // An empty name fails both the length and the pattern, as AWS reports it.
+            // An empty name fails both the pattern and the length; AWS reports the pattern first
+            // (kinesalite's recordings of AWS).
             if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
                 self.pattern_failed(s, path, NAME_PATTERN);
             }
+            self.length(Some(s), path, 1, 128);
         }
     }
 

@@ -44,7 +44,7 @@ async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Resu
     let (head, body) = req.into_parts();
     let body = Limited::new(body, MAX_BODY_BYTES).collect().await.map_err(|e| {
         if e.is::<http_body_util::LengthLimitError>() {
-            ApiError::serialization(format!("Request body is larger than {MAX_BODY_BYTES} bytes."))
+            ApiError::new(ErrorCode::RequestEntityTooLarge, "Request Entity Too Large")
         } else {
             ApiError::serialization(format!("Could not read the request body: {e}"))
         }

@@ -73,20 +73,20 @@ pub(crate) fn consumer_arn_ok(arn: &str) -> bool {
 pub(crate) fn validate_resource_arn(v: &mut Violations, arn: &Option<String>) {
     v.required(arn, "resourceARN");
     if let Some(a) = arn.as_deref() {
-        v.length(Some(a), "resourceARN", 1, 2048);
         if !resource_arn_ok(a) {
             v.pattern_failed(a, "resourceARN", RESOURCE_ARN_PATTERN);
         }
+        v.length(Some(a), "resourceARN", 1, 2048);
     }
 }
 
 /// Model constraints of a ConsumerARN member.
 pub(crate) fn validate_consumer_arn(v: &mut Violations, arn: Option<&str>, path: &str) {
     if let Some(a) = arn {
-        v.length(Some(a), path, 1, 2048);
         if !consumer_arn_ok(a) {
             v.pattern_failed(a, path, CONSUMER_ARN_PATTERN);
         }
+        v.length(Some(a), path, 1, 2048);
     }
 }
 

@@ -43,13 +43,13 @@ fn missing_consumer_by_arn(app: &App, consumer_arn: &str) -> ApiError {
 
 pub async fn register(app: &Arc<App>, input: RegisterStreamConsumerInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    v.required(&input.stream_arn, "streamARN");
-    validate_stream_ref(&mut v, stream_arn_ref(input.stream_arn.as_deref()));
     v.required(&input.consumer_name, "consumerName");
     v.name(input.consumer_name.as_deref(), "consumerName");
     if let Some(t) = &input.tags {
         super::tags::validate_tag_map(&mut v, t, "tags");
     }
+    v.required(&input.stream_arn, "streamARN");
+    validate_stream_ref(&mut v, stream_arn_ref(input.stream_arn.as_deref()));
     v.finish()?;
     let name = existing_stream(app, input.stream_arn.as_deref().expect("validated"))?;
     app.with_stream(&name, |s| app.require_active(s))?;
@@ -62,9 +62,9 @@ pub async fn register(app: &Arc<App>, input: RegisterStreamConsumerInput) -> Res
 /// DescribeStreamConsumer and DeregisterStreamConsumer: find the consumer, which cannot exist.
 fn find(app: &App, input: &ConsumerInput) -> ApiError {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, stream_arn_ref(input.stream_arn.as_deref()));
     v.name(input.consumer_name.as_deref(), "consumerName");
     arns::validate_consumer_arn(&mut v, input.consumer_arn.as_deref(), "consumerARN");
+    validate_stream_ref(&mut v, stream_arn_ref(input.stream_arn.as_deref()));
     if let Err(e) = v.finish() {
         return e;
     }
@@ -91,10 +91,10 @@ pub async fn deregister(app: &Arc<App>, input: ConsumerInput) -> Result<(), ApiE
 
 pub async fn list(app: &Arc<App>, input: ListStreamConsumersInput) -> Result<ListStreamConsumersOutput, ApiError> {
     let mut v = Violations::new();
-    v.required(&input.stream_arn, "streamARN");
-    validate_stream_ref(&mut v, stream_arn_ref(input.stream_arn.as_deref()));
     v.length(input.next_token.as_deref(), "nextToken", 1, 1_048_576);
     v.range(input.max_results, "maxResults", Some(1), Some(10000));
+    v.required(&input.stream_arn, "streamARN");
+    validate_stream_ref(&mut v, stream_arn_ref(input.stream_arn.as_deref()));
     v.finish()?;
     if let Some(token) = &input.next_token {
         // No page of an empty list is ever handed out, so any token is one we did not issue.

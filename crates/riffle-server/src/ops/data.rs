@@ -18,7 +18,6 @@ pub async fn get_shard_iterator(
     input: GetShardIteratorInput,
 ) -> Result<GetShardIteratorOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.shard_id, "shardId");
     v.name(input.shard_id.as_deref(), "shardId");
     v.required(&input.shard_iterator_type, "shardIteratorType");
@@ -26,6 +25,7 @@ pub async fn get_shard_iterator(
     if let Some(s) = input.starting_sequence_number.as_deref().filter(|s| !sequence_pattern(s)) {
         v.pattern_failed(s, "startingSequenceNumber", "0|([1-9]\\d{0,128})");
     }
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let kind = input.shard_iterator_type.as_deref().expect("validated");
     let by_sequence = matches!(kind, "AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER");

@@ -99,11 +99,11 @@ pub async fn stop(app: &Arc<App>, input: StreamEncryptionInput) -> Result<(), Ap
 /// Model constraints, then the service's own checks; returns the stream name and key.
 fn checked(app: &App, input: StreamEncryptionInput) -> Result<(String, String), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.encryption_type, "encryptionType");
     v.one_of(input.encryption_type.as_deref(), "encryptionType", &[NONE, KMS]);
     v.required(&input.key_id, "keyId");
     v.length(input.key_id.as_deref(), "keyId", 1, 2048);
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     if input.encryption_type.as_deref() != Some(KMS) {
         // Wording from kinesis-mock's CommonValidations.isKmsEncryptionType.

@@ -105,10 +105,10 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
 pub(crate) fn validate_stream_ref(v: &mut Violations, r: StreamRef<'_>) {
     v.name(r.stream_name, "streamName");
     if let Some(arn) = r.stream_arn {
-        v.length(Some(arn), "streamARN", 1, 2048);
         if !arn_pattern_ok(arn) {
             v.pattern_failed(arn, "streamARN", "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+");
         }
+        v.length(Some(arn), "streamARN", 1, 2048);
     }
 }
 

@@ -50,14 +50,14 @@ fn check_warm_limit(mibps: i64) -> Result<u32, ApiError> {
 
 pub async fn update_mode(app: &Arc<App>, input: UpdateStreamModeInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    v.required(&input.stream_arn, "streamARN");
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.stream_mode_details, "streamModeDetails");
     if let Some(m) = &input.stream_mode_details {
         v.required(&m.stream_mode, "streamModeDetails.streamMode");
         v.one_of(m.stream_mode.as_deref(), "streamModeDetails.streamMode", &["PROVISIONED", "ON_DEMAND"]);
     }
     v.range(input.warm_throughput_mi_bps, "warmThroughputMiBps", Some(0), None);
+    v.required(&input.stream_arn, "streamARN");
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let target = match input.stream_mode_details.as_ref().and_then(|m| m.stream_mode.as_deref()) {
         Some("ON_DEMAND") => StreamMode::OnDemand,
@@ -109,9 +109,9 @@ pub async fn update_warm_throughput(
     input: UpdateStreamWarmThroughputInput,
 ) -> Result<UpdateStreamWarmThroughputOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.warm_throughput_mi_bps, "warmThroughputMiBps");
     v.range(input.warm_throughput_mi_bps, "warmThroughputMiBps", Some(0), None);
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let mibps = input.warm_throughput_mi_bps.expect("validated");
@@ -147,9 +147,9 @@ pub async fn update_warm_throughput(
 
 pub async fn update_max_record_size(app: &Arc<App>, input: UpdateMaxRecordSizeInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, StreamRef { stream_name: None, stream_arn: input.stream_arn.as_deref() });
     v.required(&input.max_record_size_in_kib, "maxRecordSizeInKiB");
     v.range(input.max_record_size_in_kib, "maxRecordSizeInKiB", Some(1024), Some(10240));
+    validate_stream_ref(&mut v, StreamRef { stream_name: None, stream_arn: input.stream_arn.as_deref() });
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let kib = u32::try_from(input.max_record_size_in_kib.expect("validated")).expect("validated range");

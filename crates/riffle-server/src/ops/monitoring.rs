@@ -66,8 +66,8 @@ fn validate_metrics(v: &mut Violations, metrics: &Option<Vec<String>>) {
 
 fn change(app: &Arc<App>, input: EnhancedMonitoringInput, how: Change) -> Result<EnhancedMonitoringOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     validate_metrics(&mut v, &input.shard_level_metrics);
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let asked = input.shard_level_metrics.as_deref().expect("validated");

@@ -36,7 +36,13 @@ fn validate_entry(
     if ok {
         return;
     }
+    // AWS lists partitionKey, explicitHashKey, then data (kinesalite's recordings of PutRecord).
     let path = path();
+    v.required(pk, &format!("{path}partitionKey"));
+    v.length(pk.as_deref(), &format!("{path}partitionKey"), 1, 256);
+    if let Some(k) = ehk.as_deref().filter(|k| !hash_key_pattern(k)) {
+        v.pattern_failed(k, &format!("{path}explicitHashKey"), "0|([1-9]\\d{0,38})");
+    }
     if data.is_none() {
         v.push(None, &format!("{path}data"), "not be null");
     }
@@ -46,11 +52,6 @@ fn validate_entry(
             &format!("{path}data"),
             format!("have length less than or equal to {MAX_DATA_BYTES}"),
         );
-    }
-    v.required(pk, &format!("{path}partitionKey"));
-    v.length(pk.as_deref(), &format!("{path}partitionKey"), 1, 256);
-    if let Some(k) = ehk.as_deref().filter(|k| !hash_key_pattern(k)) {
-        v.pattern_failed(k, &format!("{path}explicitHashKey"), "0|([1-9]\\d{0,38})");
     }
 }
 
@@ -95,12 +96,13 @@ fn too_large(s: &Stream, data: usize, pk: usize, path: impl FnOnce() -> String) 
 
 pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutRecordOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
-    let data_len = input.data.as_ref().map(|d| d.0.len());
-    validate_entry(&mut v, data_len, &input.partition_key, &input.explicit_hash_key, String::new);
+    // AWS's order: sequenceNumberForOrdering, the record's members, then the stream.
     if let Some(s) = input.sequence_number_for_ordering.as_deref().filter(|s| !sequence_pattern(s)) {
         v.pattern_failed(s, "sequenceNumberForOrdering", "0|([1-9]\\d{0,128})");
     }
+    let data_len = input.data.as_ref().map(|d| d.0.len());
+    validate_entry(&mut v, data_len, &input.partition_key, &input.explicit_hash_key, String::new);
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let (data, pk) = (input.data.expect("validated").0, input.partition_key.expect("validated"));
@@ -144,7 +146,6 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
 
 pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRecordsOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.records, "records");
     if let Some(records) = &input.records {
         if records.is_empty() {
@@ -157,6 +158,7 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
             validate_entry(&mut v, r.data.as_ref().map(|d| d.0.len()), &r.partition_key, &r.explicit_hash_key, path);
         }
     }
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let entries = input.records.expect("validated");

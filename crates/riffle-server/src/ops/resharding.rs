@@ -79,13 +79,13 @@ fn open_total(app: &App) -> u32 {
 
 pub async fn split(app: &Arc<App>, input: SplitShardInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.shard_to_split, "shardToSplit");
     v.name(input.shard_to_split.as_deref(), "shardToSplit");
     v.required(&input.new_starting_hash_key, "newStartingHashKey");
     if let Some(k) = input.new_starting_hash_key.as_deref().filter(|k| !hash_key_pattern(k)) {
         v.pattern_failed(k, "newStartingHashKey", HASH_KEY_PATTERN);
     }
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let (id, key) = (input.shard_to_split.expect("validated"), input.new_starting_hash_key.expect("validated"));
@@ -113,11 +113,11 @@ pub async fn split(app: &Arc<App>, input: SplitShardInput) -> Result<(), ApiErro
 
 pub async fn merge(app: &Arc<App>, input: MergeShardsInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.shard_to_merge, "shardToMerge");
     v.name(input.shard_to_merge.as_deref(), "shardToMerge");
     v.required(&input.adjacent_shard_to_merge, "adjacentShardToMerge");
     v.name(input.adjacent_shard_to_merge.as_deref(), "adjacentShardToMerge");
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let (a, b) = (input.shard_to_merge.expect("validated"), input.adjacent_shard_to_merge.expect("validated"));
@@ -141,11 +141,11 @@ pub async fn merge(app: &Arc<App>, input: MergeShardsInput) -> Result<(), ApiErr
 
 pub async fn update_shard_count(app: &Arc<App>, input: UpdateShardCountInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.target_shard_count, "targetShardCount");
     v.range(input.target_shard_count, "targetShardCount", Some(1), None);
     v.required(&input.scaling_type, "scalingType");
     v.one_of(input.scaling_type.as_deref(), "scalingType", &["UNIFORM_SCALING"]);
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let target = input.target_shard_count.expect("validated");

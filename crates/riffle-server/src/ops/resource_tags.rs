@@ -55,9 +55,7 @@ pub async fn untag(app: &Arc<App>, input: UntagResourceInput) -> Result<(), ApiE
         } else if keys.len() > MAX_TAGS {
             v.push(Some(&format!("[{}]", keys.join(", "))), "tagKeys", "have length less than or equal to 50");
         }
-        for (i, k) in keys.iter().enumerate() {
-            v.length(Some(k), &format!("tagKeys.{}.member", i + 1), 1, 128);
-        }
+        super::tags::validate_key_lengths(&mut v, keys);
     }
     arns::validate_resource_arn(&mut v, &input.resource_arn);
     v.finish()?;

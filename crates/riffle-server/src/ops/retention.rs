@@ -26,8 +26,8 @@ pub async fn decrease(app: &Arc<App>, input: RetentionInput) -> Result<(), ApiEr
 
 async fn change(app: &Arc<App>, input: RetentionInput, dir: Direction) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.required(&input.retention_period_hours, "retentionPeriodHours");
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let hours = input.retention_period_hours.expect("validated");
     if hours < i64::from(MIN_RETENTION_HOURS) {

@@ -36,7 +36,6 @@ enum Filter {
 
 pub async fn list(app: &Arc<App>, input: ListShardsInput) -> Result<ListShardsOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.length(input.next_token.as_deref(), "nextToken", 1, 1_048_576);
     v.name(input.exclusive_start_shard_id.as_deref(), "exclusiveStartShardId");
     v.range(input.max_results, "maxResults", Some(1), Some(10000));
@@ -45,6 +44,7 @@ pub async fn list(app: &Arc<App>, input: ListShardsInput) -> Result<ListShardsOu
         v.one_of(f.kind.as_deref(), "shardFilter.type", FILTERS);
         v.name(f.shard_id.as_deref(), "shardFilter.shardId");
     }
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let limit = input.max_results.map_or(PAGE, |m| (m as usize).min(PAGE));
     let has_query = input.stream_name.is_some() || input.stream_arn.is_some();

@@ -20,10 +20,8 @@ const NEXT_TOKEN_TTL_MS: i64 = 300_000;
 
 pub async fn create(app: &Arc<App>, input: CreateStreamInput) -> Result<(), ApiError> {
     let mut v = Violations::new();
-    v.required(&input.stream_name, "streamName");
-    v.name(input.stream_name.as_deref(), "streamName");
+    // The model's order, with the stream name last as AWS lists it.
     v.range(input.shard_count, "shardCount", Some(1), None);
-    v.range(input.max_record_size_in_kib, "maxRecordSizeInKiB", Some(1024), Some(10240));
     if let Some(m) = &input.stream_mode_details {
         v.required(&m.stream_mode, "streamModeDetails.streamMode");
         v.one_of(m.stream_mode.as_deref(), "streamModeDetails.streamMode", &["PROVISIONED", "ON_DEMAND"]);
@@ -31,6 +29,10 @@ pub async fn create(app: &Arc<App>, input: CreateStreamInput) -> Result<(), ApiE
     if let Some(tags) = &input.tags {
         super::tags::validate_tag_map(&mut v, tags, "tags");
     }
+    v.range(input.warm_throughput_mi_bps, "warmThroughputMiBps", Some(0), None);
+    v.range(input.max_record_size_in_kib, "maxRecordSizeInKiB", Some(1024), Some(10240));
+    v.required(&input.stream_name, "streamName");
+    v.name(input.stream_name.as_deref(), "streamName");
     v.finish()?;
     let name = input.stream_name.expect("validated");
     let mode = match input.stream_mode_details.and_then(|m| m.stream_mode).as_deref() {
@@ -107,9 +109,9 @@ pub async fn delete(app: &Arc<App>, input: DeleteStreamInput) -> Result<(), ApiE
 
 pub async fn describe(app: &Arc<App>, input: DescribeStreamInput) -> Result<DescribeStreamOutput, ApiError> {
     let mut v = Violations::new();
-    validate_stream_ref(&mut v, input.stream());
     v.range(input.limit, "limit", Some(1), Some(10000));
     v.name(input.exclusive_start_shard_id.as_deref(), "exclusiveStartShardId");
+    validate_stream_ref(&mut v, input.stream());
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     let limit = input.limit.map_or(DESCRIBE_PAGE, |l| (l as usize).min(DESCRIBE_PAGE));
