@@ -60,13 +60,13 @@ export function riffleBinary() {
 }
 
 /** Starts `riffle serve` on 127.0.0.1:0 in a fresh temp data dir. Resolves to {endpoint, stop, logTail}. */
-export async function startServer({ delayMs = 50, timeoutMs = 30_000 } = {}) {
+export async function startServer({ delayMs = 50, timeoutMs = 30_000, extraArgs = [] } = {}) {
   const base = mkdtempSync(path.join(tmpdir(), "riffle-js-"));
   const logPath = path.join(base, "server.log");
   const logFd = openSync(logPath, "a");
   const d = String(delayMs);
   const args = ["serve", "--addr", "127.0.0.1:0", "--data-dir", path.join(base, "data"),
-    "--create-delay-ms", d, "--delete-delay-ms", d, "--update-delay-ms", d];
+    "--create-delay-ms", d, "--delete-delay-ms", d, "--update-delay-ms", d, ...extraArgs];
   const child = spawn(riffleBinary(), args, { stdio: ["ignore", "pipe", logFd], cwd: base });
   closeSync(logFd);
   const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
@@ -152,12 +152,12 @@ function transportOf(response) {
  * The returned client has `transports`, an array with the transport of every raw response, and
  * `h2Sessions`, the distinct HTTP/2 sessions that carried them.
  */
-export function makeClient(endpoint, handler) {
+export function makeClient(endpoint, handler, { secretAccessKey = SECRET_ACCESS_KEY } = {}) {
   const config = {
     endpoint,
     region: REGION,
     // static credentials (a fresh object: the SDK annotates it)
-    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY },
+    credentials: { accessKeyId: ACCESS_KEY_ID, secretAccessKey },
     // Any attempt to fall back to the machine's credential chain fails loudly.
     credentialDefaultProvider: () => async () => {
       throw new Error("the suite must not load credentials from the machine");

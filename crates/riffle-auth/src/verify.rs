@@ -90,7 +90,8 @@ pub fn verify(
 
     let date = claim.timestamp()?;
     check_skew(date, now, rules.max_skew)?;
-    if !claim.signed_headers.split(';').any(|h| h.eq_ignore_ascii_case("host")) {
+    // Over HTTP/2 the JavaScript SDK v3 signs `:authority` in place of `host`; AWS accepts it.
+    if !claim.signed_headers.split(';').any(|h| h.eq_ignore_ascii_case("host") || h == ":authority") {
         return Err(AuthError::InvalidSignature(error::HOST_NOT_SIGNED.into()));
     }
     if claim.algorithm != ALGORITHM {

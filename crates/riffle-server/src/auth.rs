@@ -16,11 +16,14 @@ pub struct AuthConfig {
 /// Verifies a Kinesis request signed for the server's region.
 pub fn check(config: &AuthConfig, region: &str, head: &Parts, body: &[u8]) -> Result<(), ApiError> {
     let mut headers: Vec<(&str, &[u8])> = head.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
-    // HTTP/2 carries the host as `:authority`, which clients sign as `host`.
+    // HTTP/2 carries the host as the `:authority` pseudo-header, which hyper moves into the URI.
+    // Clients sign it as `host` (the Java and Rust SDKs) or as `:authority` itself (the
+    // JavaScript SDK v3), so offer both names.
     if !head.headers.contains_key(http::header::HOST)
         && let Some(authority) = head.uri.authority()
     {
         headers.push(("host", authority.as_str().as_bytes()));
+        headers.push((":authority", authority.as_str().as_bytes()));
     }
     let req = SignedRequest {
         method: head.method.as_str(),
