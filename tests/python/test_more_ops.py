@@ -1,6 +1,7 @@
 """The operations beyond the core set, through boto3: encryption (and records encrypted at rest),
 enhanced monitoring, stream mode, resource policies, tagging by ARN, account settings, max record
-size, warm throughput — and resharding / enhanced fan-out, which answer cleanly until they land.
+size, warm throughput — and enhanced fan-out, which answers cleanly until it lands (resharding:
+test_resharding.py).
 Each operation has a success path and an error path; a restart keeps every setting."""
 
 from __future__ import annotations
@@ -259,37 +260,13 @@ def test_update_max_record_size(kinesis, kinesis_raw, streams):
                  StreamARN=stream_arn("nope-size"), MaxRecordSizeInKiB=2048)
 
 
-# ---- resharding and enhanced fan-out: answered, not yet carried out -----------------------
-
-def test_resharding_is_validated_then_refused(kinesis, kinesis_raw, streams):
-    name = streams(shards=2)
-    expect_error(kinesis.split_shard, "ResourceNotFoundException",
-                 f"Could not find shard shardId-000000000007 in stream {name} under account {ACCOUNT_ID}.",
-                 StreamName=name, ShardToSplit="shardId-000000000007", NewStartingHashKey="100")
-    expect_error(kinesis.split_shard, "InvalidArgumentException", startswith="SplitShard is not supported",
-                 StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey="100")
-    expect_error(kinesis.merge_shards, "InvalidArgumentException", startswith="MergeShards is not supported",
-                 StreamName=name, ShardToMerge="shardId-000000000000", AdjacentShardToMerge="shardId-000000000001")
-    expect_error(kinesis.update_shard_count, "LimitExceededException",
-                 "UpdateShardCount cannot scale up over double your current open shard count. "
-                 "Current open shard count: 2, Target shard count: 5",
-                 StreamName=name, TargetShardCount=5, ScalingType="UNIFORM_SCALING")
-    expect_error(kinesis_raw.update_shard_count, "ValidationException",
-                 "1 validation error detected: Value 'LINEAR' at 'scalingType' failed to satisfy constraint: "
-                 "Member must satisfy enum value set: [UNIFORM_SCALING]",
-                 StreamName=name, TargetShardCount=3, ScalingType="LINEAR")
-    expect_error(kinesis.update_shard_count, "InvalidArgumentException", startswith="UpdateShardCount is not supported",
-                 StreamName=name, TargetShardCount=3, ScalingType="UNIFORM_SCALING")
-    assert len(kinesis.list_shards(StreamName=name)["Shards"]) == 2, "the stream is unchanged"
-
+# ---- enhanced fan-out: answered, not yet carried out ---------------------------------------
 
 def test_enhanced_fan_out_answers_for_a_stream_without_consumers(kinesis, kinesis_raw, streams):
     name = streams(shards=1)
     assert kinesis.list_stream_consumers(StreamARN=stream_arn(name))["Consumers"] == []
     expect_error(kinesis.list_stream_consumers, "ResourceNotFoundException", rnf_message("nope-fan"),
                  StreamARN=stream_arn("nope-fan"))
-    expect_error(kinesis.register_stream_consumer, "InvalidArgumentException",
-                 startswith="RegisterStreamConsumer is not supported", StreamARN=stream_arn(name), ConsumerName="c")
     expect_error(kinesis.describe_stream_consumer, "ResourceNotFoundException",
                  f"Consumer c, account {ACCOUNT_ID} not found.", StreamARN=stream_arn(name), ConsumerName="c")
     expect_error(kinesis.deregister_stream_consumer, "ResourceNotFoundException",

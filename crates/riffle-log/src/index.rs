@@ -69,6 +69,9 @@ pub(crate) struct ShardEntry {
     pub dropped: bool,
     /// In segment order, which is also counter order.
     pub spans: Vec<Span>,
+    /// Told the shard's next counter on every publish, once someone asked to watch it
+    /// ([`crate::Log::watch_shard`]); absent (and free) otherwise.
+    pub watch: Option<tokio::sync::watch::Sender<u64>>,
 }
 
 impl ShardEntry {
@@ -79,6 +82,7 @@ impl ShardEntry {
             last_arrival: c.last_arrival,
             dropped: false,
             spans: Vec::new(),
+            watch: None,
         }
     }
 
@@ -201,8 +205,20 @@ impl Index {
             }
             e.next_counter = b.last_counter() + 1;
             e.last_arrival = b.last_arrival;
+            // One wake-up per published block, and only for watched shards.
+            if let Some(w) = &e.watch {
+                w.send_replace(e.next_counter);
+            }
             self.active_blocks.entry(p.shard).or_default().push(b);
         }
+    }
+
+    /// A receiver told the shard's next counter whenever new records are published (and when
+    /// the shard is dropped).
+    pub fn watch(&mut self, shard: ShardKey) -> tokio::sync::watch::Receiver<u64> {
+        let e = self.shards.entry(shard).or_insert_with(|| ShardEntry::new(ShardCounters::default()));
+        let next = e.next_counter;
+        e.watch.get_or_insert_with(|| tokio::sync::watch::Sender::new(next)).subscribe()
     }
 
     pub fn is_dropped(&self, shard: ShardKey) -> bool {

@@ -286,6 +286,15 @@ impl Log {
         self.handle.shared.set_retention_cutoff(shard, cutoff_ms);
     }
 
+    /// Watches a shard for new durable records: the receiver holds the shard's next counter
+    /// and changes each time the writer publishes a block of it (one wake-up per group commit
+    /// that touches the shard, none per record) or the shard is dropped. Await
+    /// `changed()`/`wait_for` on it instead of polling [`Log::shard_state`]. Watching costs
+    /// the writer nothing for shards nobody watches.
+    pub fn watch_shard(&self, shard: ShardKey) -> tokio::sync::watch::Receiver<u64> {
+        self.handle.shared.index.write().watch(shard)
+    }
+
     /// Forgets a shard (its stream was deleted): its records become invisible and reclaimable.
     /// Not persisted — re-apply after opening. Do not append to a dropped key again.
     pub fn drop_shard(&self, shard: ShardKey) {
@@ -295,7 +304,13 @@ impl Log {
     /// Shard keys the log knows (from disk and from writes), excluding dropped ones, sorted.
     pub fn shards(&self) -> Vec<ShardKey> {
         let idx = self.handle.shared.index.read();
-        let mut keys: Vec<ShardKey> = idx.shards.iter().filter(|(_, e)| !e.dropped).map(|(k, _)| *k).collect();
+        // (A shard only watched, never written, holds nothing and is not listed.)
+        let mut keys: Vec<ShardKey> = idx
+            .shards
+            .iter()
+            .filter(|(_, e)| !e.dropped && (!e.spans.is_empty() || e.next_counter > 1))
+            .map(|(k, _)| *k)
+            .collect();
         keys.sort_unstable();
         keys
     }

@@ -31,6 +31,10 @@ impl Shared {
     pub(crate) fn drop_shard(&self, shard: ShardKey) {
         if let Some(e) = self.index.write().shards.get_mut(&shard) {
             e.dropped = true;
+            if let Some(w) = &e.watch {
+                // Wake watchers so they notice the shard is gone.
+                w.send_modify(|_| {});
+            }
         }
     }
 

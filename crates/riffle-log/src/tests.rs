@@ -141,3 +141,26 @@ fn a_second_open_of_the_same_directory_is_refused() {
     let err = Log::open(dir.path(), LogOptions::default()).unwrap_err();
     assert!(matches!(err, LogError::Io { ref source, .. } if source.kind() == io::ErrorKind::WouldBlock), "{err:?}");
 }
+
+#[tokio::test]
+async fn watchers_wake_once_records_are_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = open(dir.path());
+    let (a, b) = (ShardKey(1), ShardKey(2));
+    let mut wa = log.watch_shard(a);
+    let mut wb = log.watch_shard(b);
+    assert_eq!(*wa.borrow_and_update(), 1);
+    // A watched shard that was never written is not listed.
+    assert!(log.shards().is_empty());
+    log.append(vec![rec(1, "x"), rec(1, "y")]).await.unwrap();
+    // The append is answered after publishing, so the change is already visible.
+    assert!(wa.has_changed().unwrap());
+    assert_eq!(*wa.borrow_and_update(), 3);
+    assert!(!wb.has_changed().unwrap());
+    let waiter = tokio::spawn(async move { wb.wait_for(|&n| n > 1).await.map(|n| *n).unwrap() });
+    log.append(vec![rec(2, "z")]).await.unwrap();
+    assert_eq!(waiter.await.unwrap(), 2);
+    log.drop_shard(a);
+    assert!(wa.has_changed().unwrap());
+    assert_eq!(log.shards(), [b]);
+}

@@ -52,6 +52,10 @@ impl Protocol {
                 if body.iter().all(u8::is_ascii_whitespace) {
                     return Err(ApiError::serialization(""));
                 }
+                // serde would read an array as a structure's members in order; Kinesis refuses it.
+                if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                    return Err(ApiError::serialization(START_OF_LIST));
+                }
                 serde_json::from_slice(body).map_err(|e| json_error(&e))
             }
             Protocol::Cbor => {
@@ -101,7 +105,10 @@ fn json_error(e: &serde_json::Error) -> ApiError {
 /// A CBOR body that did not decode: the same answers as for JSON.
 fn cbor_error<E: fmt::Debug>(e: &ciborium::de::Error<E>) -> ApiError {
     match e {
-        ciborium::de::Error::Semantic(_, text) => ApiError::serialization(aws_type_message(text)),
+        // A break where a value belongs is malformed CBOR, not a value of the wrong type.
+        ciborium::de::Error::Semantic(_, text) if !text.starts_with("invalid type: break") => {
+            ApiError::serialization(aws_type_message(text))
+        }
         _ => ApiError::serialization(""),
     }
 }
@@ -155,6 +162,10 @@ fn expected_kind(expected: &str) -> Kind {
 /// Rewrites serde's `invalid type: <found>, expected <wanted>` in AWS's words; other decoder
 /// messages (bad base64, out-of-range timestamps) are already worded for the client.
 fn aws_type_message(text: &str) -> String {
+    // An array given for a structure: serde tries it as the members in order.
+    if text.starts_with("invalid length ") && text.contains(", expected struct ") {
+        return START_OF_LIST.to_string();
+    }
     let Some(rest) = text.strip_prefix("invalid type: ") else { return text.to_string() };
     let Some((found, wanted)) = rest.rsplit_once(", expected ") else { return text.to_string() };
     let shown = found.split_once('"').and_then(|(_, v)| v.rsplit_once('"')).map(|(v, _)| v.to_uppercase());
@@ -164,8 +175,8 @@ fn aws_type_message(text: &str) -> String {
         Kind::Number => "class java.math.BigDecimal",
         _ => "class java.lang.String",
     };
-    let msg = match (found, wanted) {
-        (Kind::List, _) => "Start of list found where not expected".to_string(),
+    match (found, wanted) {
+        (Kind::List, _) => START_OF_LIST.to_string(),
         (Kind::Map, _) => "Start of structure or map found where not expected.".to_string(),
         (_, Kind::List) => "Expected list or null".to_string(),
         (_, Kind::Map) => "Expected map or null".to_string(),
@@ -177,18 +188,18 @@ fn aws_type_message(text: &str) -> String {
         (_, Kind::Boolean) => format!("{java} can not be converted to an Boolean"),
         (_, Kind::Blob) => format!("{java} can not be converted to a Blob"),
         (_, Kind::Timestamp) => format!("{java} can not be converted to a Timestamp"),
-        _ => return text.to_string(),
-    };
-    msg
+        _ => text.to_string(),
+    }
 }
 
+const START_OF_LIST: &str = "Start of list found where not expected";
 const BLOB_EXPECTING: &str = "a base64 string or a byte string";
 const TIMESTAMP_EXPECTING: &str = "a numeric timestamp";
 
 /// Why `v` is not standard padded base64, in the words Kinesis uses (aws/aws-sdk-php#650,
 /// kinesalite's recordings): `'<v>' can not be converted to a Blob: <reason>`.
 fn base64_message(v: &str) -> String {
-    let reason = if v.len() % 4 != 0 {
+    let reason = if !v.len().is_multiple_of(4) {
         format!("Base64 encoded length is expected a multiple of 4 bytes but found: {}", v.len())
     } else if let Some(c) = first_bad_base64_char(v) {
         format!("Invalid Base64 character: '{c}'")
@@ -340,6 +351,33 @@ mod tests {
         assert_eq!(out, r#"{"Data":"aGk=","At":1459799926.48}"#);
         assert!(Protocol::Json.decode::<T>(br#"{"Data":"a","At":1}"#).is_err());
         assert!(Protocol::Json.decode::<T>(br#"{"Data":"aGk=","At":"2016-01-01"}"#).is_err());
+    }
+
+    #[test]
+    fn decode_errors_speak_as_kinesis_does() {
+        let msg = |body: &[u8]| Protocol::Json.decode::<T>(body).unwrap_err().message;
+        assert_eq!(msg(b"{not json"), "");
+        assert_eq!(msg(b"  "), "");
+        assert_eq!(msg(b"[]"), "Start of list found where not expected");
+        assert_eq!(msg(br#"{"Data":5,"At":1}"#), "class java.math.BigDecimal can not be converted to a Blob");
+        assert_eq!(msg(br#"{"Data":{},"At":1}"#), "Start of structure or map found where not expected.");
+        assert_eq!(
+            msg(br#"{"Data":"string","At":1}"#),
+            "'string' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 6"
+        );
+        assert_eq!(
+            msg(br#"{"Data":"ab!=","At":1}"#),
+            "'ab!=' can not be converted to a Blob: Invalid Base64 character: '!'"
+        );
+        assert_eq!(
+            msg(br#"{"Data":"aGl=","At":1}"#),
+            "'aGl=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"
+        );
+        assert_eq!(msg(br#"{"Data":"aGk=","At":"x"}"#), "class java.lang.String can not be converted to a Timestamp");
+        let e = Protocol::Json.decode::<T>(b"{").unwrap_err();
+        assert_eq!(crate::encode_error(Protocol::Json, &e), br#"{"__type":"SerializationException"}"#);
+        // A break where a value belongs is malformed CBOR.
+        assert_eq!(Protocol::Cbor.decode::<T>(&[0xff]).unwrap_err().message, "");
     }
 
     proptest::proptest! {

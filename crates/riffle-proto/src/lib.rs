@@ -3,10 +3,12 @@
 //! - [`Protocol`] decodes requests and encodes answers in JSON 1.1 or CBOR 1.1;
 //! - [`shapes`] holds the members of each operation as the model names them;
 //! - [`ErrorCode`] maps every error to its `__type`, HTTP status and retryability;
-//! - [`Violations`] builds AWS's `ValidationException` messages.
+//! - [`Violations`] builds AWS's `ValidationException` messages;
+//! - [`eventstream`] frames `application/vnd.amazon.eventstream` messages (SubscribeToShard).
 
 mod codec;
 mod error;
+pub mod eventstream;
 mod fast_json;
 mod ops;
 pub mod shapes;

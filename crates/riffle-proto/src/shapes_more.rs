@@ -215,6 +215,16 @@ pub struct EnhancedMonitoringOutput {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct UpdateShardCountOutput {
+    pub stream_name: String,
+    pub current_shard_count: u32,
+    pub target_shard_count: u32,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct GetResourcePolicyOutput {
     pub policy: String,
 }
@@ -256,7 +266,6 @@ pub struct UpdateStreamWarmThroughputOutput {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListStreamConsumersOutput {
-    /// Registered consumers; enhanced fan-out is not served yet, so there are none.
     pub consumers: Vec<ConsumerOut>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -270,6 +279,49 @@ pub struct ConsumerOut {
     pub consumer_arn: String,
     pub consumer_status: &'static str,
     pub consumer_creation_timestamp: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegisterStreamConsumerOutput {
+    pub consumer: ConsumerOut,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConsumerDescriptionOut {
+    pub consumer_name: String,
+    #[serde(rename = "ConsumerARN")]
+    pub consumer_arn: String,
+    pub consumer_status: &'static str,
+    pub consumer_creation_timestamp: Timestamp,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeStreamConsumerOutput {
+    pub consumer_description: ConsumerDescriptionOut,
+}
+
+/// The payload of a `SubscribeToShardEvent` event-stream message.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SubscribeToShardEventOut {
+    pub records: Vec<crate::shapes::RecordOut>,
+    /// Left out only in the last event of a closed shard, which carries the children instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuation_sequence_number: Option<crate::shapes::SeqOut>,
+    pub millis_behind_latest: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_shards: Option<Vec<crate::shapes::ChildShardOut>>,
+}
+
+/// The payload of a modeled exception event: `{"message": ...}`.
+#[derive(Debug, Serialize)]
+pub struct EventExceptionOut<'a> {
+    pub message: &'a str,
 }
 
 #[cfg(test)]

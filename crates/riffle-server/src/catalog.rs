@@ -95,9 +95,20 @@ pub struct Stream {
     /// The stream's resource policy (a JSON document), when one is attached.
     #[serde(default)]
     pub policy: Option<String>,
+    /// Enhanced fan-out consumers, in registration order.
+    #[serde(default)]
+    pub consumers: Vec<Consumer>,
+    /// When UpdateShardCount ran (epoch ms), for AWS's 10 scalings per rolling 24 hours.
+    #[serde(default)]
+    pub scalings_ms: Vec<i64>,
     /// Open shards sorted by starting hash key, for routing; rebuilt, never persisted.
     #[serde(skip)]
     routes: Vec<(u128, u32)>,
+    /// Orders writes against resharding: PutRecord/PutRecords hold it shared from routing until
+    /// their append returns; resharding holds it exclusively while it fixes the parents'
+    /// ending counters, switches the routes and persists (see `ops/resharding.rs`).
+    #[serde(skip)]
+    pub write_gate: std::sync::Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Stream {
@@ -129,7 +140,10 @@ impl Stream {
             shard_level_metrics: Vec::new(),
             warm_throughput: None,
             policy: None,
+            consumers: Vec::new(),
+            scalings_ms: Vec::new(),
             routes: Vec::new(),
+            write_gate: Default::default(),
         };
         s.rebuild_routes();
         s
@@ -165,6 +179,41 @@ impl Stream {
 
     pub fn max_record_bytes(&self) -> usize {
         self.max_record_kib as usize * 1024
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConsumerStatus {
+    Creating,
+    Active,
+    Deleting,
+}
+
+impl ConsumerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerStatus::Creating => "CREATING",
+            ConsumerStatus::Active => "ACTIVE",
+            ConsumerStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+/// An enhanced fan-out consumer of a stream. Its ARN is the stream's plus
+/// `/consumer/<name>:<creation epoch seconds>`, so a re-registered name gets a new ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumer {
+    pub name: String,
+    pub status: ConsumerStatus,
+    pub created_ms: i64,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Consumer {
+    /// The `<name>:<epoch seconds>` tail of the consumer's ARN.
+    pub fn arn_suffix(&self) -> String {
+        format!("{}:{}", self.name, self.created_ms.div_euclid(1000))
     }
 }
 
@@ -345,6 +394,7 @@ mod tests {
             r#","shard_level_metrics":[]"#,
             r#","warm_throughput":null"#,
             r#","policy":null"#,
+            r#","consumers":[]"#,
             r#","account":{"commitment":null}"#,
         ] {
             assert!(json.contains(field), "{field} is persisted");
@@ -355,6 +405,7 @@ mod tests {
         let s = back.by_uid(uid).unwrap();
         assert_eq!(s.encryption, None);
         assert!(s.shard_level_metrics.is_empty());
+        assert!(s.consumers.is_empty());
         assert_eq!(back.account.commitment, None);
     }
 }

@@ -1,12 +1,14 @@
 //! The HTTP front: one `POST /` route; `X-Amz-Target` names the operation and the content type
-//! picks the encoding, for the request and its answer alike.
+//! picks the encoding, for the request and its answer alike. Answers are whole bodies, except
+//! SubscribeToShard's, an `application/vnd.amazon.eventstream` body fed as events happen.
 
+use crate::fanout::EventBody;
 use crate::ops;
 use crate::state::App;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use riffle_proto::{ApiError, ErrorCode, Operation, Protocol, encode_error};
 use std::convert::Infallible;
 use std::future::Future;
@@ -18,7 +20,48 @@ use std::task::{Context, Poll};
 /// Largest request body accepted. A 10 MiB PutRecords is about 13.4 MiB as base64 JSON.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// An answer's body: a whole one (every operation but one), or an event stream.
+#[derive(Debug)]
+pub enum ResponseBody {
+    Full(Full<Bytes>),
+    Events(EventBody),
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            ResponseBody::Full(b) => Pin::new(b).poll_frame(cx),
+            ResponseBody::Events(b) => Pin::new(b).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Full(b) => b.is_end_stream(),
+            ResponseBody::Events(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Full(b) => b.size_hint(),
+            ResponseBody::Events(b) => b.size_hint(),
+        }
+    }
+}
+
+/// What an operation answers with.
+enum Reply {
+    Body(Vec<u8>),
+    Events(EventBody),
+}
+
+const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+
+pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
     let proto =
         Protocol::from_content_type(req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
     // A bug must cost one request a 500, never the connection or the process.
@@ -32,7 +75,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Fu
     Ok(respond(proto, result))
 }
 
-async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Result<Vec<u8>, ApiError> {
+async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Result<Reply, ApiError> {
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let op = Operation::from_target(target);
     if req.method() != Method::POST {
@@ -55,7 +98,10 @@ async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Resu
     if let Some(auth) = &app.config.auth {
         crate::auth::check(auth, &app.config.region, &head, &body)?;
     }
-    ops::dispatch(app, op, proto, &body).await
+    if op == Operation::SubscribeToShard {
+        return ops::subscribe(app, proto, &body).await.map(Reply::Events);
+    }
+    ops::dispatch(app, op, proto, &body).await.map(Reply::Body)
 }
 
 /// Turns a panic while polling the inner future into `Err(())`.
@@ -74,18 +120,24 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-fn respond(proto: Protocol, result: Result<Vec<u8>, ApiError>) -> Response<Full<Bytes>> {
+fn respond(proto: Protocol, result: Result<Reply, ApiError>) -> Response<ResponseBody> {
     let (status, body, error_type) = match result {
-        Ok(body) => (StatusCode::OK, body, None),
+        Ok(Reply::Body(body)) => (StatusCode::OK, ResponseBody::Full(Full::new(Bytes::from(body))), None),
+        Ok(Reply::Events(events)) => (StatusCode::OK, ResponseBody::Events(events), None),
         Err(e) => {
             let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            (status, encode_error(proto, &e), Some(e.code.type_name()))
+            let body = ResponseBody::Full(Full::new(Bytes::from(encode_error(proto, &e))));
+            (status, body, Some(e.code.type_name()))
         }
     };
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    let content_type = match body {
+        ResponseBody::Events(_) => EVENT_STREAM_CONTENT_TYPE,
+        ResponseBody::Full(_) => proto.content_type(),
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(proto.content_type()));
+    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(id) = HeaderValue::from_str(&request_id()) {
         h.insert("x-amzn-requestid", id);
     }

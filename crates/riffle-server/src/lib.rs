@@ -6,7 +6,10 @@
 mod auth;
 mod catalog;
 mod config;
+mod fanout;
 mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod limits;
 mod ops;
@@ -124,8 +127,8 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     Ok(Server { local_addr, data_dir: dir, shutdown: tx, task, app, generated_cert, _temp: temp })
 }
 
-/// A restart finishes what was in flight: CREATING and UPDATING streams become ACTIVE, DELETING
-/// ones are removed, and log data of streams the catalog no longer has is dropped.
+/// A restart finishes what was in flight: CREATING and UPDATING streams (and consumers) become
+/// ACTIVE, DELETING ones are removed, and log data of streams the catalog no longer has is dropped.
 fn settle_after_restart(cat: &mut catalog::Catalog, log: &Log) {
     let deleting: Vec<String> =
         cat.streams.values().filter(|s| s.status == StreamStatus::Deleting).map(|s| s.name.clone()).collect();
@@ -134,6 +137,11 @@ fn settle_after_restart(cat: &mut catalog::Catalog, log: &Log) {
     }
     for s in cat.streams.values_mut() {
         s.status = StreamStatus::Active;
+        // Consumers too: CREATING ones become ACTIVE, DELETING ones are gone.
+        s.consumers.retain(|c| c.status != catalog::ConsumerStatus::Deleting);
+        for c in &mut s.consumers {
+            c.status = catalog::ConsumerStatus::Active;
+        }
     }
     for key in log.shards() {
         let known = cat.by_uid(key.stream_uid()).is_some_and(|s| s.shard(key.shard()).is_some());

@@ -169,12 +169,30 @@ impl Limits {
 fn control_rate(op: Operation) -> Option<(f64, bool)> {
     use Operation::*;
     Some(match op {
-        CreateStream | DeleteStream | SplitShard | MergeShards | AddTagsToStream | RemoveTagsFromStream
-        | ListStreams | ListTagsForStream | TagResource | UntagResource | ListTagsForResource
-        | RegisterStreamConsumer | IncreaseStreamRetentionPeriod | DecreaseStreamRetentionPeriod
-        | EnableEnhancedMonitoring | DisableEnhancedMonitoring | UpdateStreamMode | UpdateMaxRecordSize
-        | PutResourcePolicy | GetResourcePolicy | DeleteResourcePolicy | DescribeAccountSettings
-        | UpdateAccountSettings | UpdateStreamWarmThroughput => (5.0, false),
+        CreateStream
+        | DeleteStream
+        | SplitShard
+        | MergeShards
+        | AddTagsToStream
+        | RemoveTagsFromStream
+        | ListStreams
+        | ListTagsForStream
+        | TagResource
+        | UntagResource
+        | ListTagsForResource
+        | RegisterStreamConsumer
+        | IncreaseStreamRetentionPeriod
+        | DecreaseStreamRetentionPeriod
+        | EnableEnhancedMonitoring
+        | DisableEnhancedMonitoring
+        | UpdateStreamMode
+        | UpdateMaxRecordSize
+        | PutResourcePolicy
+        | GetResourcePolicy
+        | DeleteResourcePolicy
+        | DescribeAccountSettings
+        | UpdateAccountSettings
+        | UpdateStreamWarmThroughput => (5.0, false),
         StartStreamEncryption | StopStreamEncryption => (5.0, false),
         DescribeStream => (10.0, false),
         DescribeStreamSummary => (20.0, false),

@@ -22,6 +22,8 @@ pub struct App {
     /// Seals the records of streams with server-side encryption on.
     pub sse: SseKey,
     pub limits: crate::limits::Limits,
+    /// Live SubscribeToShard subscriptions (enhanced fan-out).
+    pub subscriptions: crate::fanout::Subscriptions,
     store: CatalogStore,
     /// Serializes catalog saves so the file always ends at the newest state.
     save_lock: Mutex<()>,
@@ -37,7 +39,17 @@ impl App {
         sse: SseKey,
     ) -> Self {
         let limits = crate::limits::Limits::new(config.enforce_limits);
-        Self { config, catalog: RwLock::new(catalog), log, tokens, sse, limits, store, save_lock: Mutex::new(()) }
+        Self {
+            config,
+            catalog: RwLock::new(catalog),
+            log,
+            tokens,
+            sse,
+            limits,
+            subscriptions: crate::fanout::Subscriptions::default(),
+            store,
+            save_lock: Mutex::new(()),
+        }
     }
 
     pub fn stream_arn(&self, name: &str) -> String {

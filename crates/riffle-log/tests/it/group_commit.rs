@@ -23,7 +23,8 @@ async fn concurrent_appends_share_fsyncs() {
     let after = log.stats();
     assert_eq!(after.appends - before.appends, 64);
     assert!(after.fsyncs - before.fsyncs < 64, "{} fsyncs for 64 appends", after.fsyncs - before.fsyncs);
-    assert_eq!(after.fsyncs - before.fsyncs, after.frames - before.frames, "one fsync per group");
+    // The syncer may cover several frames with one fsync, never the reverse.
+    assert!(after.fsyncs - before.fsyncs <= after.frames - before.frames, "at most one fsync per group");
     for s in 0..4 {
         let counters: Vec<u64> =
             log.read(ShardKey(s), 0, 100, usize::MAX).unwrap().records.iter().map(|r| r.counter).collect();

@@ -1,5 +1,6 @@
 //! GetShardIterator and GetRecords: positions in a shard, and reading from them.
 
+use super::encryption::Opened;
 use super::records::sequence_pattern;
 use super::validate_stream_ref;
 use crate::catalog::{Stream, StreamStatus};
@@ -7,7 +8,7 @@ use crate::state::{App, now_ms};
 use crate::token::IteratorState;
 use riffle_proto::shapes::*;
 use riffle_proto::{ApiError, Blob, ErrorCode, Timestamp, Violations};
-use riffle_types::{SequenceNumber, ShardId, limits};
+use riffle_types::{SequenceNumber, ShardId, ShardKey, limits};
 use std::sync::Arc;
 
 const ITERATOR_TYPES: &[&str] =
@@ -75,14 +76,7 @@ pub async fn get_shard_iterator(
                     ts.0
                 )));
             }
-            let log = app.log.clone();
-            tokio::task::spawn_blocking(move || log.try_counter_at_timestamp(key, ts.0))
-                .await
-                .map_err(|_| ApiError::internal())?
-                .map_err(|e| {
-                    tracing::error!(error = %e, "timestamp lookup failed");
-                    ApiError::internal()
-                })?
+            counter_at_timestamp(app, key, ts.0).await?
         }
         _ => {
             let raw = input.starting_sequence_number.as_deref().expect("checked above");
@@ -160,6 +154,15 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
             tracing::error!(error = %e, "read failed");
             ApiError::internal()
         })?;
+    let mut batch = batch;
+    if let Some(end) = ending
+        && batch.records.last().is_some_and(|r| r.counter > end)
+    {
+        // Nothing after its end belongs to a closed shard. (Only a write whose request was
+        // dropped mid-append can land there — never acknowledged; see `ops/resharding.rs`.)
+        batch.records.retain(|r| r.counter <= end);
+        batch.next_counter = end + 1;
+    }
     app.limits.charge_read(key, batch.records.iter().map(|r| r.data.len() + r.partition_key.len()).sum());
     let (batch, opened) = super::encryption::open_batch(app, key, batch).await?;
     let next = batch.next_counter.max(from);
@@ -169,20 +172,11 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
         None => (state.last_arrival_ms - now).max(0),
     };
     // A reader past the end of a closed shard gets no iterator, and the children instead.
-    let at_end = ending.is_some_and(|end| next > end);
+    // A closed shard takes no more writes, so having read up to its tip is its end too (after
+    // a crash with a lax --fsync its last records, never durable, may be missing).
+    let at_end = ending.is_some_and(|end| next > end || next >= state.next_counter);
     Ok(GetRecordsOutput {
-        records: batch
-            .records
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| RecordOut {
-                sequence_number: SeqOut(SequenceNumber::new(key, r.counter)),
-                approximate_arrival_timestamp: Timestamp(r.arrival_ms),
-                data: Blob(r.data),
-                partition_key: TextOut(r.partition_key),
-                encryption_type: opened.encryption_type(i),
-            })
-            .collect(),
+        records: records_out(key, batch.records, &opened),
         next_shard_iterator: (!at_end)
             .then(|| app.tokens.iterator(IteratorState { counter: next, issued_ms: now, ..it })),
         millis_behind_latest: behind,
@@ -198,7 +192,7 @@ fn rate_exceeded(app: &App, key: riffle_types::ShardKey, stream: &str) -> ApiErr
     )
 }
 
-fn child_shards(s: &Stream, parent: u32) -> Vec<ChildShardOut> {
+pub(crate) fn child_shards(s: &Stream, parent: u32) -> Vec<ChildShardOut> {
     s.shards
         .iter()
         .filter(|c| c.parent == Some(parent) || c.adjacent_parent == Some(parent))
@@ -244,6 +238,33 @@ fn java_date(ms: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// The first counter of shard `key` at or after `timestamp_ms`, looked up off the async workers.
+pub(crate) async fn counter_at_timestamp(app: &App, key: ShardKey, timestamp_ms: i64) -> Result<u64, ApiError> {
+    let log = app.log.clone();
+    tokio::task::spawn_blocking(move || log.try_counter_at_timestamp(key, timestamp_ms))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|e| {
+            tracing::error!(error = %e, "timestamp lookup failed");
+            ApiError::internal()
+        })
+}
+
+/// Records read from shard `key` as GetRecords and SubscribeToShard events carry them.
+pub(crate) fn records_out(key: ShardKey, records: Vec<riffle_log::StoredRecord>, opened: &Opened) -> Vec<RecordOut> {
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| RecordOut {
+            sequence_number: SeqOut(SequenceNumber::new(key, r.counter)),
+            approximate_arrival_timestamp: Timestamp(r.arrival_ms),
+            data: Blob(r.data),
+            partition_key: TextOut(r.partition_key),
+            encryption_type: opened.encryption_type(i),
+        })
+        .collect()
 }
 
 #[cfg(test)]

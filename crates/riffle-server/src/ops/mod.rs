@@ -3,7 +3,7 @@
 mod account;
 mod arns;
 mod consumers;
-mod data;
+pub(crate) mod data;
 mod encryption;
 mod lifecycle;
 mod modes;
@@ -17,6 +17,10 @@ mod shards;
 mod streams;
 mod tags;
 
+pub(crate) use arns::consumer_not_found;
+pub(crate) use consumers::registered as registered_consumers;
+pub(crate) use data::child_shards;
+pub(crate) use encryption::open_batch;
 pub use lifecycle::enforce_retention;
 
 use crate::catalog::{Shard, Stream};
@@ -88,17 +92,30 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
         TagResource => resource_tags::tag(app, proto.decode(body)?).await.map(none)?,
         UntagResource => resource_tags::untag(app, proto.decode(body)?).await.map(none)?,
         ListTagsForResource => encode(proto, resource_tags::list(app, proto.decode(body)?).await?),
-        // Resharding and enhanced fan-out: validated and answered as AWS would for the stream's
-        // state, then refused until their issue lands.
         SplitShard => resharding::split(app, proto.decode(body)?).await.map(none)?,
         MergeShards => resharding::merge(app, proto.decode(body)?).await.map(none)?,
-        UpdateShardCount => resharding::update_shard_count(app, proto.decode(body)?).await.map(none)?,
-        RegisterStreamConsumer => consumers::register(app, proto.decode(body)?).await.map(none)?,
-        DescribeStreamConsumer => consumers::describe(app, proto.decode(body)?).await.map(none)?,
+        UpdateShardCount => encode(proto, resharding::update_shard_count(app, proto.decode(body)?).await?),
+        RegisterStreamConsumer => encode(proto, consumers::register(app, proto.decode(body)?).await?),
+        DescribeStreamConsumer => encode(proto, consumers::describe(app, proto.decode(body)?).await?),
         DeregisterStreamConsumer => consumers::deregister(app, proto.decode(body)?).await.map(none)?,
         ListStreamConsumers => encode(proto, consumers::list(app, proto.decode(body)?).await?),
-        SubscribeToShard => consumers::subscribe(app, proto.decode(body)?).await.map(none)?,
+        // Answered with an event stream, so the HTTP front calls `subscribe` instead.
+        SubscribeToShard => {
+            tracing::error!("SubscribeToShard reached the plain dispatch");
+            return Err(riffle_proto::ApiError::internal());
+        }
     })
+}
+
+/// SubscribeToShard: the same admission as [`dispatch`], then the subscription's event stream.
+pub async fn subscribe(app: &Arc<App>, proto: Protocol, body: &[u8]) -> Result<crate::fanout::EventBody, ApiError> {
+    if let Some(fault) = app.config.faults.request_fault(Operation::SubscribeToShard) {
+        return Err(fault);
+    }
+    if !app.limits.admit_control(Operation::SubscribeToShard, None) {
+        return Err(ApiError::limit_exceeded(format!("Rate exceeded for account {}.", app.account())));
+    }
+    consumers::subscribe(app, proto, proto.decode(body)?).await
 }
 
 /// Model constraints of the StreamName / StreamARN pair.
@@ -146,9 +163,15 @@ pub(crate) fn shard_out(s: &Stream, sh: &Shard) -> ShardOut {
     }
 }
 
+/// Arrival time before which a stream's records have expired (on the retention clock, which
+/// tests move forward).
+pub(crate) fn retention_horizon(app: &App, s: &Stream) -> i64 {
+    now_ms() + app.config.retention_clock_offset_ms - s.retention_ms()
+}
+
 /// Shards a client may still see: open ones, and closed ones whose data is within retention.
-pub(crate) fn visible_shards(s: &Stream) -> impl Iterator<Item = ShardOut> + '_ {
-    let horizon = now_ms() - s.retention_ms();
+pub(crate) fn visible_shards<'a>(app: &App, s: &'a Stream) -> impl Iterator<Item = ShardOut> + 'a {
+    let horizon = retention_horizon(app, s);
     s.shards.iter().filter(move |sh| sh.closed.is_none_or(|c| c.closed_ms >= horizon)).map(move |sh| shard_out(s, sh))
 }
 

@@ -85,6 +85,39 @@ fn writable<'a>(app: &App, cat: &'a crate::catalog::Catalog, name: &str) -> Resu
     }
 }
 
+/// Runs `route` on the writable stream `name` under the catalog read lock, holding the stream's
+/// write gate shared, and hands the gate back: the caller keeps it until its append has
+/// returned, so a resharding (which takes the gate exclusively before it reads the parents'
+/// last counters) never closes a shard under a write already routed to it. Uncontended, this
+/// is one `try_read` under the lock the routing takes anyway.
+async fn routed<T>(
+    app: &App,
+    name: &str,
+    route: impl FnOnce(&Stream) -> Result<T, ApiError>,
+) -> Result<(tokio::sync::OwnedRwLockReadGuard<()>, T), ApiError> {
+    let mut route = Some(route);
+    loop {
+        let gate = {
+            let cat = app.catalog.read();
+            let s = writable(app, &cat, name)?;
+            match Arc::clone(&s.write_gate).try_read_owned() {
+                Ok(g) => return Ok((g, route.take().expect("routes once")(s)?)),
+                Err(_) => Arc::clone(&s.write_gate),
+            }
+        };
+        // A resharding holds or awaits the gate: wait for it, then route by the new shards.
+        let g = Arc::clone(&gate).read_owned().await;
+        {
+            let cat = app.catalog.read();
+            let s = writable(app, &cat, name)?;
+            if Arc::ptr_eq(&s.write_gate, &gate) {
+                return Ok((g, route.take().expect("routes once")(s)?));
+            }
+        }
+        // The stream was deleted and recreated meanwhile: start again under the new one's gate.
+    }
+}
+
 fn too_large(s: &Stream, data: usize, pk: usize, path: impl FnOnce() -> String) -> Option<ApiError> {
     let max = s.max_record_bytes();
     (data + pk > max).then(|| {
@@ -107,9 +140,8 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
     let name = app.resolve_name(input.stream())?;
     let (data, pk) = (input.data.expect("validated").0, input.partition_key.expect("validated"));
     let key = hash_key(&pk, input.explicit_hash_key.as_deref())?;
-    let record = {
-        let cat = app.catalog.read();
-        let s = writable(app, &cat, &name)?;
+    // `_gate` is held until the append has returned: see `routed`.
+    let (_gate, record) = routed(app, &name, |s| {
         if let Some(e) = too_large(s, data.len(), pk.len(), String::new) {
             return Err(e);
         }
@@ -131,8 +163,9 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
             let (_, message) = throttled(app, s, shard);
             return Err(ApiError::new(ErrorCode::ProvisionedThroughputExceeded, message));
         }
-        AppendRecord { shard, partition_key: Bytes::from(pk), data }
-    };
+        Ok(AppendRecord { shard, partition_key: Bytes::from(pk), data })
+    })
+    .await?;
     let shard = record.shard;
     let mut records = vec![record];
     let encryption_type = super::encryption::seal_batch(app, &name, &mut records);
@@ -175,9 +208,8 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
     }
     // Each record either goes to the log or fails on its own (throttled or an injected fault),
     // as AWS's PutRecords does; `slots` remembers which, in request order.
-    let (mut batch, slots) = {
-        let cat = app.catalog.read();
-        let s = writable(app, &cat, &name)?;
+    // `_gate` is held until the append has returned: see `routed`.
+    let (_gate, (mut batch, slots)) = routed(app, &name, |s| {
         let mut batch = Vec::with_capacity(entries.len());
         let mut slots = Vec::with_capacity(entries.len());
         for (i, (r, key)) in entries.into_iter().zip(keys).enumerate() {
@@ -200,8 +232,9 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
                 }
             }
         }
-        (batch, slots)
-    };
+        Ok((batch, slots))
+    })
+    .await?;
     let encryption_type = super::encryption::seal_batch(app, &name, &mut batch);
     let mut appended = if batch.is_empty() {
         Vec::new().into_iter()

@@ -89,7 +89,7 @@ pub async fn list(app: &Arc<App>, input: ListShardsInput) -> Result<ListShardsOu
             .shards
             .iter()
             .filter(|sh| cursor.after.is_none_or(|a| sh.index > a))
-            .filter(|sh| matches(s, sh, cursor.filter))
+            .filter(|sh| matches(s, sh, cursor.filter, super::retention_horizon(app, s)))
             .collect();
         matched.sort_by_key(|sh| sh.index);
         let more = matched.len() > limit;
@@ -128,8 +128,7 @@ fn parse_filter(input: &ListShardsInput) -> Result<Filter, ApiError> {
 }
 
 /// Whether a shard passes a filter. Shards whose data has all expired are never listed.
-fn matches(s: &Stream, sh: &Shard, f: Filter) -> bool {
-    let horizon = now_ms() - s.retention_ms();
+fn matches(s: &Stream, sh: &Shard, f: Filter, horizon: i64) -> bool {
     let alive = |x: &Shard| x.closed.is_none_or(|c| c.closed_ms >= horizon);
     if !alive(sh) {
         return false;

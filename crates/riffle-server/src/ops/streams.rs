@@ -99,7 +99,18 @@ pub async fn delete(app: &Arc<App>, input: DeleteStreamInput) -> Result<(), ApiE
     v.finish()?;
     let name = app.resolve_name(input.stream())?;
     app.update_stream(&name, |s| {
-        // Consumers arrive with enhanced fan-out; until then nothing can block a delete.
+        if super::registered_consumers(s) > 0 && input.enforce_consumer_deletion != Some(true) {
+            return Err(ApiError::in_use(format!(
+                "Stream {} under account {} has registered consumers. Deregister them first or set \
+                 EnforceConsumerDeletion.",
+                s.name,
+                app.account()
+            )));
+        }
+        // Consumers go with the stream; their subscriptions notice and end.
+        for c in &mut s.consumers {
+            c.status = crate::catalog::ConsumerStatus::Deleting;
+        }
         s.status = StreamStatus::Deleting;
         Ok(())
     })?;
@@ -117,7 +128,7 @@ pub async fn describe(app: &Arc<App>, input: DescribeStreamInput) -> Result<Desc
     let limit = input.limit.map_or(DESCRIBE_PAGE, |l| (l as usize).min(DESCRIBE_PAGE));
     let after = input.exclusive_start_shard_id;
     app.with_stream(&name, |s| {
-        let visible: Vec<_> = super::visible_shards(s)
+        let visible: Vec<_> = super::visible_shards(app, s)
             // Our shard ids are fixed-width, so string order is index order, as on AWS.
             .filter(|sh| after.as_ref().is_none_or(|a| sh.shard_id > *a))
             .collect();
@@ -160,7 +171,7 @@ pub async fn summary(app: &Arc<App>, input: StreamInput) -> Result<DescribeStrea
                 encryption_type,
                 key_id,
                 open_shard_count: s.open_shard_count(),
-                consumer_count: 0,
+                consumer_count: super::registered_consumers(s) as u32,
                 max_record_size_in_kib: s.max_record_kib,
                 warm_throughput: super::modes::warm_throughput_out(s),
             },

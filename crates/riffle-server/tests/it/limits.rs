@@ -35,7 +35,13 @@ fn retrying(server: &TestServer, attempts: u32) -> aws_sdk_kinesis::Client {
 
 fn entries(n: usize, size: usize) -> Vec<PutRecordsRequestEntry> {
     (0..n)
-        .map(|i| PutRecordsRequestEntry::builder().partition_key(format!("k{i}")).data(Blob::new(vec![1u8; size])).build().unwrap())
+        .map(|i| {
+            PutRecordsRequestEntry::builder()
+                .partition_key(format!("k{i}"))
+                .data(Blob::new(vec![1u8; size]))
+                .build()
+                .unwrap()
+        })
         .collect()
 }
 
@@ -137,7 +143,8 @@ async fn injected_faults_are_retryable_and_retries_absorb_them() {
         rounds += 1;
         assert!(rounds < 30, "resending failed records converges");
         let out = plain.put_records().stream_name("ff").set_records(Some(pending.clone())).send().await.unwrap();
-        pending = pending.into_iter().zip(out.records()).filter(|(_, r)| r.error_code().is_some()).map(|(e, _)| e).collect();
+        pending =
+            pending.into_iter().zip(out.records()).filter(|(_, r)| r.error_code().is_some()).map(|(e, _)| e).collect();
     }
     assert!(rounds > 1, "some records failed on the first round");
 }

@@ -3,11 +3,14 @@
 mod auth;
 mod encryption;
 mod errors;
+mod fanout;
 mod lifecycle;
 mod limits;
 mod policies_tags;
 mod records;
 mod refused;
+mod resharding;
+mod resharding_model;
 mod restart;
 mod retention;
 mod stream_settings;
