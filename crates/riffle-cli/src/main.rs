@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the Kinesis-compatible server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Drive load against any Kinesis endpoint (Riffle, AWS, or another emulator).
     #[command(subcommand)]
     Bench(riffle_bench::BenchCommand),
@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Bench(cmd) => {
                 let json = cmd.json();
                 let report = riffle_bench::run(cmd).await?;

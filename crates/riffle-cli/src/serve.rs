@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 use riffle_log::FsyncPolicy;
-use riffle_server::{AccessKey, AuthConfig, FaultPlan, ServerConfig, Storage, TlsSource};
+use riffle_server::{AccessKey, AuthConfig, AutoscalePolicy, FaultPlan, ServerConfig, Storage, TlsSource};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -60,6 +60,30 @@ pub struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Do not scale ON_DEMAND streams. By default the server splits their hot shards and
+    /// merges cold neighbours back (policy: `docs/autoscaling.md`).
+    #[arg(long)]
+    no_autoscale: bool,
+    /// On-demand scaling measures each shard's write demand over windows of this length.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..))]
+    autoscale_window_ms: u64,
+    /// Split a shard whose demand stays above this fraction of its write limit (1 MiB/s or
+    /// 1,000 records/s, whichever is reached first)...
+    #[arg(long, default_value_t = 1.0)]
+    autoscale_split_above: f64,
+    /// ...for this many windows in a row.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    autoscale_split_after: u32,
+    /// Merge two adjacent shards whose combined demand stays below this fraction of one
+    /// shard's write limit...
+    #[arg(long, default_value_t = 0.1)]
+    autoscale_merge_below: f64,
+    /// ...for this many windows in a row.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(1..))]
+    autoscale_merge_after: u32,
+    /// Never merge an on-demand stream below this many open shards (AWS keeps 4).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    autoscale_min_shards: u32,
     /// How long shard iterators stay valid (AWS: 300000). Lower it to test expiry handling.
     #[arg(long, default_value_t = 300_000)]
     iterator_ttl_ms: u64,
@@ -147,6 +171,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         shard_limit: args.shard_limit,
         iterator_ttl: Duration::from_millis(args.iterator_ttl_ms),
         enforce_limits: args.enforce_limits,
+        autoscale: AutoscalePolicy {
+            enabled: !args.no_autoscale,
+            window: Duration::from_millis(args.autoscale_window_ms),
+            split_above: args.autoscale_split_above,
+            split_after: args.autoscale_split_after,
+            merge_below: args.autoscale_merge_below,
+            merge_after: args.autoscale_merge_after,
+            min_shards: args.autoscale_min_shards,
+        },
         faults: args.fail_rate.unwrap_or_default(),
         tls: match (args.tls_cert.clone(), args.tls_key.clone()) {
             (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),

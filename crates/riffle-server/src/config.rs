@@ -35,6 +35,8 @@ pub struct ServerConfig {
     pub iterator_ttl: Duration,
     /// Enforce AWS's per-shard throughput and control-plane call rates.
     pub enforce_limits: bool,
+    /// How on-demand streams scale (`crate::autoscale`).
+    pub autoscale: crate::autoscale::Policy,
     /// Retryable errors to inject, per operation.
     pub faults: crate::faults::FaultPlan,
     /// Serve TLS instead of plain text (HTTP/1.1 and HTTP/2 by ALPN either way).
@@ -65,6 +67,7 @@ impl Default for ServerConfig {
             tls: None,
             auth: None,
             enforce_limits: false,
+            autoscale: crate::autoscale::Policy::default(),
             faults: crate::faults::FaultPlan::default(),
         }
     }

@@ -4,6 +4,7 @@
 //! serves HTTP/1.1 and HTTP/2 (prior knowledge) on one port until [`Server::shutdown`].
 
 mod auth;
+mod autoscale;
 mod catalog;
 mod config;
 mod fanout;
@@ -19,6 +20,7 @@ mod tls;
 mod token;
 
 pub use auth::AuthConfig;
+pub use autoscale::Policy as AutoscalePolicy;
 pub use config::{ServerConfig, Storage};
 pub use faults::{FaultPlan, FaultPlanError};
 pub use riffle_auth::{AccessKey, KeyStore, parse_key_file};
@@ -123,6 +125,7 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     let generated_cert = tls.as_ref().and_then(|t| t.generated_cert.clone());
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config));
     let task = tokio::spawn(serve(Arc::clone(&app), listener, acceptor, rx.clone()));
+    tokio::spawn(autoscale::run(Arc::clone(&app), rx.clone()));
     tokio::spawn(retention_loop(Arc::clone(&app), retention_every, rx));
     Ok(Server { local_addr, data_dir: dir, shutdown: tx, task, app, generated_cert, _temp: temp })
 }

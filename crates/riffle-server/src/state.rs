@@ -24,6 +24,8 @@ pub struct App {
     pub limits: crate::limits::Limits,
     /// Live SubscribeToShard subscriptions (enhanced fan-out).
     pub subscriptions: crate::fanout::Subscriptions,
+    /// Write demand on on-demand streams' shards, for `crate::autoscale`.
+    pub demand: crate::autoscale::Demand,
     store: CatalogStore,
     /// Serializes catalog saves so the file always ends at the newest state.
     save_lock: Mutex<()>,
@@ -47,6 +49,7 @@ impl App {
             sse,
             limits,
             subscriptions: crate::fanout::Subscriptions::default(),
+            demand: crate::autoscale::Demand::default(),
             store,
             save_lock: Mutex::new(()),
         }

@@ -10,7 +10,7 @@ mod modes;
 mod monitoring;
 mod policies;
 mod records;
-mod resharding;
+pub(crate) mod resharding;
 mod resource_tags;
 mod retention;
 mod shards;

@@ -1,7 +1,7 @@
 //! PutRecord and PutRecords: validate, route by hash key, append durably, answer in order.
 
 use super::validate_stream_ref;
-use crate::catalog::{Stream, StreamStatus};
+use crate::catalog::{Stream, StreamMode, StreamStatus};
 use crate::state::App;
 use bytes::Bytes;
 use riffle_log::AppendRecord;
@@ -159,6 +159,9 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
             }
         }
         let shard = s.shard_key(s.route(key));
+        if s.mode == StreamMode::OnDemand {
+            app.demand.offer(&[(shard, key.0, data.len() + pk.len())]);
+        }
         if !app.limits.admit_write(shard, data.len() + pk.len()) {
             let (_, message) = throttled(app, s, shard);
             return Err(ApiError::new(ErrorCode::ProvisionedThroughputExceeded, message));
@@ -212,12 +215,17 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
     let (_gate, (mut batch, slots)) = routed(app, &name, |s| {
         let mut batch = Vec::with_capacity(entries.len());
         let mut slots = Vec::with_capacity(entries.len());
+        let mut offered = Vec::new();
+        let on_demand = s.mode == StreamMode::OnDemand;
         for (i, (r, key)) in entries.into_iter().zip(keys).enumerate() {
             let (data, pk) = (r.data.expect("validated").0, r.partition_key.expect("validated"));
             if let Some(e) = too_large(s, data.len(), pk.len(), || format!("records.{}.member.", i + 1)) {
                 return Err(e);
             }
             let shard = s.shard_key(s.route(key));
+            if on_demand {
+                offered.push((shard, key.0, data.len() + pk.len()));
+            }
             let refused = match app.config.faults.record_fault() {
                 Some(true) => Some(throttled(app, s, shard)),
                 Some(false) => Some(("InternalFailure", "Internal service failure.".to_string())),
@@ -231,6 +239,9 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
                     batch.push(AppendRecord { shard, partition_key: Bytes::from(pk), data });
                 }
             }
+        }
+        if on_demand {
+            app.demand.offer(&offered);
         }
         Ok((batch, slots))
     })

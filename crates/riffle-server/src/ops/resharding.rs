@@ -407,3 +407,41 @@ pub async fn update_shard_count(
         target_shard_count: target,
     })
 }
+
+/// On-demand scaling's own resharding (`crate::autoscale`): SplitShard's and MergeShards'
+/// checks, for a stream that must still be ON_DEMAND rather than must not be.
+pub(crate) async fn scale(app: &Arc<App>, name: &str, action: crate::autoscale::Action) -> Result<(), ApiError> {
+    use crate::autoscale::Action;
+    let check = |cat: &Catalog, s: &Stream| {
+        if s.mode != StreamMode::OnDemand {
+            return Err(ApiError::invalid_argument(format!("Stream {} is no longer in On-Demand mode.", s.name)));
+        }
+        app.require_active(s)?;
+        let shard = |i: u32| find_shard(app, s, &ShardId(i).to_string()).and_then(|sh| require_open(app, s, sh).map(|()| sh));
+        match action {
+            Action::Split { shard: i, at } => {
+                let sh = shard(i)?;
+                check_quota(app, open_total(cat), 1)?;
+                if !(at > sh.start.saturating_add(1) && at < sh.end) {
+                    return Err(ApiError::invalid_argument(format!("{at} cannot split {}", ShardId(i))));
+                }
+            }
+            Action::Merge { shard: a, adjacent: b } => {
+                let (a, b) = (shard(a)?, shard(b)?);
+                if a.end.checked_add(1) != Some(b.start) {
+                    return Err(ApiError::invalid_argument("shards are not adjacent"));
+                }
+            }
+        }
+        Ok(())
+    };
+    reshard(app, name, check, |r, ()| match action {
+        Action::Split { shard, at } => {
+            r.split(shard, at);
+        }
+        Action::Merge { shard, adjacent } => {
+            r.merge(shard, adjacent);
+        }
+    })
+    .await
+}

@@ -282,3 +282,49 @@ async fn encrypted_records_reach_subscribers_in_plaintext() {
     assert_eq!(r.partition_key(), Some("pk"));
     assert_eq!(r.encryption_type(), Some(&EncryptionType::Kms));
 }
+
+/// A subscriber of a shard that is split drains it, then gets one last event with the children
+/// and no continuation, and the stream ends.
+#[tokio::test]
+async fn a_subscriber_of_a_split_shard_gets_its_child_shards_at_the_end() {
+    let (_server, client) = setup().await;
+    create_active_stream(&client, "splitsub", 1).await;
+    let arn = stream_arn(&client, "splitsub").await;
+    let consumer = active_consumer(&client, &arn, "app").await;
+    let mut events = subscribe(&client, &consumer, position("TRIM_HORIZON", None)).await;
+    let mut put = Vec::new();
+    for i in 0..5 {
+        let out = client.put_record().stream_name("splitsub").partition_key(format!("k{i}")).data(Blob::new("x"));
+        put.push(out.send().await.unwrap().sequence_number().to_string());
+    }
+    client
+        .split_shard()
+        .stream_name("splitsub")
+        .shard_to_split(SHARD)
+        .new_starting_hash_key((1u128 << 127).to_string())
+        .send()
+        .await
+        .unwrap();
+    crate::wait_active(&client, "splitsub").await;
+    // Written after the split: goes to a child, never to this subscription.
+    client.put_record().stream_name("splitsub").partition_key("late").data(Blob::new("y")).send().await.unwrap();
+    let mut got = Vec::new();
+    let last = loop {
+        let ev = next_event(&mut events).await;
+        got.extend(ev.records().iter().map(|r| r.sequence_number().to_string()));
+        if !ev.child_shards().is_empty() {
+            break ev;
+        }
+        assert!(!ev.continuation_sequence_number().is_empty(), "an open shard's events continue");
+    };
+    assert_eq!(got, put, "every record of the parent, and nothing after its end");
+    let mut children: Vec<_> = last.child_shards().iter().map(|c| c.shard_id().to_string()).collect();
+    children.sort();
+    assert_eq!(children, ["shardId-000000000001", "shardId-000000000002"]);
+    for c in last.child_shards() {
+        assert_eq!(c.parent_shards(), [SHARD]);
+    }
+    assert!(last.continuation_sequence_number().is_empty(), "no continuation past the end");
+    let end = tokio::time::timeout(Duration::from_secs(10), events.event_stream.recv()).await.expect("the stream ends");
+    assert!(matches!(end, Ok(None)), "{end:?}");
+}

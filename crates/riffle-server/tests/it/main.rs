@@ -1,6 +1,7 @@
 //! Integration tests of `riffle serve` through the official AWS SDK for Rust.
 
 mod auth;
+mod autoscale;
 mod encryption;
 mod errors;
 mod fanout;
