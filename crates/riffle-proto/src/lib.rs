@@ -11,6 +11,7 @@ mod error;
 pub mod eventstream;
 mod fast_json;
 mod ops;
+pub mod put_records_json;
 pub mod shapes;
 pub mod shapes_more;
 mod validate;

@@ -161,7 +161,7 @@ pub struct PutRecordInput {
     pub sequence_number_for_ordering: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutRecordsEntry {
     pub data: Option<Blob>,
@@ -169,7 +169,7 @@ pub struct PutRecordsEntry {
     pub explicit_hash_key: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutRecordsInput {
     pub stream_name: Option<String>,

@@ -63,7 +63,13 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
         ListTagsForStream => encode(proto, tags::list(app, proto.decode(body)?).await?),
         PutRecord => encode(proto, records::put_record(app, proto.decode(body)?).await?),
         PutRecords => {
-            let out = records::put_records(app, proto.decode(body)?).await?;
+            // The common form decodes in one pass; anything else (and every error) via serde.
+            let fast = matches!(proto, Protocol::Json).then(|| riffle_proto::put_records_json::decode(body)).flatten();
+            let input = match fast {
+                Some(input) => input,
+                None => proto.decode(body)?,
+            };
+            let out = records::put_records(app, input).await?;
             match proto {
                 Protocol::Json => out.to_json(),
                 Protocol::Cbor => encode(proto, out),

@@ -417,7 +417,8 @@ pub(crate) async fn scale(app: &Arc<App>, name: &str, action: crate::autoscale::
             return Err(ApiError::invalid_argument(format!("Stream {} is no longer in On-Demand mode.", s.name)));
         }
         app.require_active(s)?;
-        let shard = |i: u32| find_shard(app, s, &ShardId(i).to_string()).and_then(|sh| require_open(app, s, sh).map(|()| sh));
+        let shard =
+            |i: u32| find_shard(app, s, &ShardId(i).to_string()).and_then(|sh| require_open(app, s, sh).map(|()| sh));
         match action {
             Action::Split { shard: i, at } => {
                 let sh = shard(i)?;
