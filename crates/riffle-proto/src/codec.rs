@@ -253,7 +253,9 @@ impl<'de> de::Deserialize<'de> for Blob {
                 Ok(Blob(Bytes::from(v)))
             }
         }
-        if d.is_human_readable() { d.deserialize_str(V) } else { d.deserialize_bytes(V) }
+        // ciborium's `deserialize_bytes` takes only definite-length strings that fit its 4 KiB
+        // scratch; `deserialize_byte_buf` takes any length, chunked (indefinite) ones too.
+        if d.is_human_readable() { d.deserialize_str(V) } else { d.deserialize_byte_buf(V) }
     }
 }
 
@@ -334,6 +336,31 @@ impl<'de> de::Deserialize<'de> for Timestamp {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    /// `{"Data": <blob>}` in CBOR, the blob given as its encoded bytes.
+    fn cbor_data(blob: &[u8]) -> crate::shapes::PutRecordInput {
+        let body = [&[0xa1, 0x64][..], b"Data", blob].concat();
+        Protocol::Cbor.decode(&body).unwrap()
+    }
+
+    #[test]
+    fn cbor_blobs_of_any_length_decode() {
+        for n in [0usize, 4096, 4097, 1 << 20] {
+            let header: Vec<u8> = match n {
+                0 => vec![0x40],
+                n if n < 1 << 16 => [&[0x59][..], &(n as u16).to_be_bytes()].concat(),
+                n => [&[0x5a][..], &(n as u32).to_be_bytes()].concat(),
+            };
+            let got = cbor_data(&[header, vec![9u8; n]].concat());
+            assert_eq!(got.data.unwrap().0.len(), n);
+        }
+    }
+
+    #[test]
+    fn chunked_cbor_blobs_decode() {
+        let got = cbor_data(&[0x5f, 0x42, 1, 2, 0x41, 3, 0xff]);
+        assert_eq!(got.data.unwrap().0.as_ref(), [1, 2, 3]);
+    }
 
     #[derive(Debug, Serialize, Deserialize, PartialEq)]
     struct T {
