@@ -8,10 +8,14 @@
 #
 # Options:
 #   --duration SECS    seconds of put load per run (default 10)
-#   --scenarios LIST   comma list of a,b,c (default a,b,c)
+#   --scenarios LIST   comma list of a,b,c,f (default a,b,c,f)
 #                        a: 100 B records, batch 500, concurrency 4, 4 shards
 #                        b: same with 256 shards
 #                        c: 10 KiB records, batch 500, concurrency 4, 4 shards
+#                        f: enhanced fan-out, riffle and kinesis-mock only (the others have no
+#                           SubscribeToShard): 4 shards, 100 B records; delivery latency at
+#                           1000 records/s (PutRecords of 10) for --duration seconds, then a
+#                           backlog of 10,000 records per --duration second read from TRIM_HORIZON
 #   --targets LIST     comma list of null,riffle,kinesalite,kinesis-mock,moto (default all)
 #   --out FILE         markdown file to update (default BENCHMARKS.md at the repo root)
 #   --timeout SECS     hard limit for the whole script (default 2700)
@@ -32,11 +36,13 @@ MOTO_VERSION=5.2.5
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 ORIG_ARGS=("$@")
 DURATION=10
-SCENARIOS=a,b,c
+SCENARIOS=a,b,c,f
 TARGETS=null,riffle,kinesalite,kinesis-mock,moto
 OUT="$ROOT/BENCHMARKS.md"
 TOTAL_TIMEOUT=2700
 GET_MAX_SECS=90
+# bench fanout's --max-secs: the cap on each wait for deliveries and on writing the backlog.
+FANOUT_MAX_SECS=120
 STREAM=bench
 
 while [[ $# -gt 0 ]]; do
@@ -248,6 +254,37 @@ run_one() { # SCENARIO TARGET SHARDS RECORD_SIZE
   rm -rf "$RESULTS/riffle-data"
 }
 
+run_fanout() { # TARGET: scenario f, enhanced fan-out
+  local target="$1" base="$RESULTS/f-$1" port
+  if [[ -n "${UNAVAILABLE[$target]:-}" ]]; then
+    record f "$target" na "${UNAVAILABLE[$target]}"; return
+  fi
+  if [[ "$target" == riffle && ! -x "$RIFFLE_BIN" ]]; then
+    record f "$target" na "target/release/riffle missing"; return
+  fi
+  port="$(free_port)"
+  log "scenario f: $target (fan-out, ${DURATION} s at 1000 records/s, backlog $((DURATION * 10000)))"
+  if ! "start_${target//-/_}" "$port" "$base.server.log"; then
+    record f "$target" na "server did not become ready (see $(basename "$base").server.log)"
+    stop_server; return
+  fi
+  if ! timeout $((4 * DURATION + 3 * FANOUT_MAX_SECS + 300)) "${DRIVER[@]}" fanout --endpoint "$ENDPOINT" \
+      --stream "$STREAM" --shards 4 --record-size 100 --rate 1000 --batch 10 --duration "$DURATION" \
+      --backlog $((DURATION * 10000)) --max-secs "$FANOUT_MAX_SECS" \
+      --json > "$base.fanout.json" 2> "$base.fanout.err"; then
+    local why; why="$(first_error "$base.fanout.err")"
+    record f "$target" na "fanout failed: ${why:-exit status or timeout}"
+    rm -f "$base.fanout.json"; stop_server; return
+  fi
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    record f "$target" na "server exited during the run (see $(basename "$base").server.log)"
+    SERVER_PID=""; return
+  fi
+  record f "$target" ok ""
+  stop_server
+  rm -rf "$RESULTS/riffle-data"
+}
+
 IFS=, read -r -a SC_LIST <<< "$SCENARIOS"
 IFS=, read -r -a TG_LIST <<< "$TARGETS"
 for sc in "${SC_LIST[@]}"; do
@@ -255,6 +292,15 @@ for sc in "${SC_LIST[@]}"; do
     a) shards=4; size=100 ;;
     b) shards=256; size=100 ;;
     c) shards=4; size=10240 ;;
+    f)
+      for target in "${TG_LIST[@]}"; do
+        case "$target" in
+          riffle|kinesis-mock) run_fanout "$target" ;;
+          null|kinesalite|moto) ;; # no SubscribeToShard
+          *) echo "unknown target $target" >&2; exit 2 ;;
+        esac
+      done
+      continue ;;
     *) echo "unknown scenario $sc" >&2; exit 2 ;;
   esac
   for target in "${TG_LIST[@]}"; do
@@ -308,6 +354,7 @@ with open(os.path.join(a.results, "index.tsv")) as f:
         runs.setdefault(sc, []).append({
             "target": target, "status": status, "reason": reason,
             "put": load(base + ".put.json"), "get": load(base + ".get.json"),
+            "fanout": load(base + ".fanout.json"),
         })
 
 def num(x, digits=0):
@@ -340,6 +387,64 @@ def read_back(target, put, get):
         return f"all {read:,}{note}"
     return f"{read:,} of {written:,} ({read - written:+,}){note}"
 
+def fanout_notes(fo):
+    l, t = fo["latency"], fo["throughput"]
+    notes = []
+    if l["missing"]:
+        notes.append(f"{l['missing']:,} of {l['acked']:,} acknowledged records never delivered")
+    if l["put_failed"]:
+        notes.append(f"{l['put_failed']:,} puts failed")
+    if l["put_records_per_sec"] < 0.95 * l["target_rate"]:
+        notes.append(f"puts reached {l['put_records_per_sec']:,.0f} of {l['target_rate']:,.0f} records/s")
+    if l["before_ack"]:
+        notes.append(f"{l['before_ack'] / max(l['delivered'], 1):.0%} of records read before their put's answer")
+    subs = l["subscriptions"]
+    if subs["subscribe_calls"] and not subs["initial_responses"]:
+        notes.append("no initial-response event")
+    errs = dict(subs["errors"])
+    for k, v in (t["subscriptions"]["errors"] if t else {}).items():
+        errs[k] = errs.get(k, 0) + v
+    if errs:
+        top = ", ".join(f"{k} {v}" for k, v in sorted(errs.items(), key=lambda kv: -kv[1])[:2])
+        notes.append(f"stream errors: {top}")
+    if t and t["backlog_acked"] < t["backlog"]:
+        notes.append(f"only {t['backlog_acked']:,} of {t['backlog']:,} backlog records written in time")
+    if t and not t["complete"]:
+        notes.append(f"{t['backlog_delivered']:,} of {t['backlog_acked']:,} backlog records delivered in time")
+    return "; ".join(notes) or "-"
+
+def fanout_table(rows):
+    ok = {r["target"]: r["fanout"] for r in rows if r["status"] == "ok" and r["fanout"]}
+    km = ok.get("kinesis-mock")
+    km_rate = km["throughput"]["per_subscription_records_per_sec"] if km and km["throughput"] else 0
+    out = ["### (f) Enhanced fan-out: SubscribeToShard over HTTP/1.1, 4 shards (a subscription each), 100 B records",
+           "",
+           "| target | put rec/s | delivered | ack -> event p50 ms | p99 ms | max ms | put sent -> event p50 / p99 ms "
+           "| backlog | rec/s per subscription | MB/s per subscription | per subscription vs kinesis-mock "
+           "| all subscriptions rec/s | notes |",
+           "|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
+    for r in rows:
+        t = r["target"]
+        fo = ok.get(t)
+        if fo is None:
+            out.append(f"| {LABEL.get(t, t)} | n/a ({r['reason'] or 'no report'}) ||||||||||||")
+            continue
+        l, tp = fo["latency"], fo["throughput"]
+        lat, sent = l["latency"], l["from_send"]
+        delivered = f"all {l['delivered']:,}" if l["missing"] == 0 else f"{l['delivered']:,} of {l['acked']:,}"
+        tcols = ["-"] * 5
+        if tp:
+            per_sub = tp["per_subscription_records_per_sec"]
+            tcols = [num(tp["backlog_acked"]), num(per_sub), num(tp["per_subscription_mb_per_sec"], 2),
+                     ratio(per_sub, km_rate), num(tp["records_per_sec"])]
+        out.append("| " + " | ".join([
+            LABEL.get(t, t), num(l["put_records_per_sec"]), delivered, f"{lat['p50_ms']:.2f}",
+            f"{lat['p99_ms']:.2f}", f"{lat['max_ms']:.2f}", f"{sent['p50_ms']:.2f} / {sent['p99_ms']:.2f}",
+            *tcols, fanout_notes(fo),
+        ]) + " |")
+    out.append("")
+    return out
+
 lines = [
     "<!-- bench-peers:begin (generated by scripts/bench-peers.sh; edits here are overwritten) -->",
     "## Riffle vs peers (generated)",
@@ -348,17 +453,35 @@ lines = [
     f"- Date: {a.date}",
     f"- Machine: {a.machine}",
     f"- Versions: {a.versions}",
-    f"- Load driver: {a.driver}; put runs {a.duration} s per target, then a catch-up `get` "
-    "(TRIM_HORIZON to tip, 4 shards in parallel, Limit 10000). Each target is a fresh server "
-    "per scenario on 127.0.0.1, sharing the same cores with the load driver.",
-    "- put records/s and MB/s count only records acknowledged with a SequenceNumber and ShardId "
-    "(MB = 10^6 bytes of record data); latency is per request. \"vs\" columns divide put "
-    "records/s by the fastest peer's and by the null server's. \"read back\" compares records "
-    "read by `get` with records acknowledged by `put`.",
-    "",
+    f"- Load driver: {a.driver}. Each target is a fresh server per scenario on 127.0.0.1, sharing "
+    "the same cores with the load driver.",
 ]
+if any(sc != "f" for sc in runs):
+    lines += [
+        f"- (a)-(c): put runs {a.duration} s per target, then a catch-up `get` (TRIM_HORIZON to tip, "
+        "4 shards in parallel, Limit 10000). put records/s and MB/s count only records acknowledged "
+        "with a SequenceNumber and ShardId (MB = 10^6 bytes of record data); latency is per request. "
+        "\"vs\" columns divide put records/s by the fastest peer's and by the null server's. "
+        "\"read back\" compares records read by `get` with records acknowledged by `put`.",
+    ]
+if "f" in runs:
+    lines += [
+        f"- (f): `bench fanout` registers a consumer, subscribes it at LATEST to every shard and waits "
+        f"for the response heads, then puts 1,000 records/s (PutRecords of 10, paced open-loop, at most "
+        f"64 in flight) for {a.duration} s. Latency runs from reading the PutRecords answer that "
+        "acknowledged a record to reading the event that carries it (0 when the event came first); "
+        "\"put sent\" runs from sending the PutRecords. Then it writes a backlog of 10,000 records per "
+        "second of put time (PutRecords of 500, 4 connections, failures retried), a second consumer "
+        "subscribes at TRIM_HORIZON, and a subscription's rate is the records it delivered (the "
+        "latency phase's too) over the time to its last backlog record. Raw JSON, HTTP/1.1, riffle "
+        "with its defaults (`--fsync always`).",
+    ]
+lines.append("")
 for sc in sorted(runs):
     rows = runs[sc]
+    if sc == "f":
+        lines += fanout_table(rows)
+        continue
     ok = {r["target"]: r for r in rows if r["status"] == "ok" and r["put"]}
     peer_best = max((ok[t]["put"]["records_per_sec"] for t in PEERS if t in ok), default=0)
     peer_get_best = max((ok[t]["get"]["records_per_sec"] for t in PEERS if t in ok and ok[t]["get"]), default=0)
@@ -390,15 +513,28 @@ for sc in sorted(runs):
             ratio(p["records_per_sec"], null_rps), *gcols, read_back(t, p, g),
         ]) + " |")
     lines.append("")
+if any(sc != "f" for sc in runs):
+    lines += [
+        "Notes: kinesalite (LevelDB in memory), kinesis-mock and moto keep data in memory and never "
+        "fsync; Riffle acknowledges a write only once it is durable under its fsync policy (`always` "
+        "by default). moto assigns sequence numbers with an unsynchronised read-then-insert per shard, "
+        "so concurrent writers overwrite each other's records after they were acknowledged: its "
+        "\"read back\" falls short of what put counted. The null server parses every request and "
+        "base64-decodes every record but stores nothing; it answers reads with as many synthetic "
+        "records (of the size written) as were put, base64-encoding each, so both its columns are "
+        "the transport ceiling for this machine and driver.",
+    ]
+if "f" in runs:
+    if any(sc != "f" for sc in runs):
+        lines.append("")
+    lines += [
+        "Fan-out: of the peers only kinesis-mock implements SubscribeToShard (kinesalite and moto do "
+        "not, nor does the null server). A server that pushes a record as soon as it is stored does so "
+        "while its answer to the put is still on the way, so events are often read before the put's "
+        "answer (the notes give the share) and \"ack -> event\" understates the delay; \"put sent -> "
+        "event\" is the whole trip.",
+    ]
 lines += [
-    "Notes: kinesalite (LevelDB in memory), kinesis-mock and moto keep data in memory and never "
-    "fsync; Riffle acknowledges a write only once it is durable under its fsync policy (`always` "
-    "by default). moto assigns sequence numbers with an unsynchronised read-then-insert per shard, "
-    "so concurrent writers overwrite each other's records after they were acknowledged: its "
-    "\"read back\" falls short of what put counted. The null server parses every request and "
-    "base64-decodes every record but stores nothing; it answers reads with as many synthetic "
-    "records (of the size written) as were put, base64-encoding each, so both its columns are "
-    "the transport ceiling for this machine and driver.",
     "<!-- bench-peers:end -->",
 ]
 section = "\n".join(lines) + "\n"

@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== dependency layering (ARCHITECTURE.md)"
+python3 scripts/check-layering.py
+
 echo "== cargo test (workspace)"
 cargo test --workspace --locked
 

@@ -8,14 +8,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
-use http::{Request, StatusCode, Uri};
+use http::{Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::CallError;
-use crate::wire::Op;
+use crate::wire::Operation;
 
 /// A cheap-to-share handle on one endpoint. Cloning shares the connection pool.
 #[derive(Clone)]
@@ -40,17 +41,28 @@ impl KinesisClient {
 
     /// Sends one operation and returns the 2xx body, or the service's error as a
     /// [`CallError::Service`] with the bare `__type`.
-    pub(crate) async fn call(&self, op: Op, body: Bytes) -> Result<Bytes, CallError> {
+    pub(crate) async fn call(&self, op: impl Operation, body: Bytes) -> Result<Bytes, CallError> {
+        let resp = self.open(op, body).await?;
+        Ok(resp.into_body().collect().await.map_err(CallError::Body)?.to_bytes())
+    }
+
+    /// Sends one operation and returns the 2xx response as soon as its head arrives, body
+    /// unread: SubscribeToShard's body is a stream that lasts minutes. A non-2xx answer is read
+    /// to the end and returned as a [`CallError::Service`].
+    pub(crate) async fn open(&self, op: impl Operation, body: Bytes) -> Result<Response<Incoming>, CallError> {
         let mut req = Request::post(self.uri.clone()).body(Full::new(body)).expect("static request parts are valid");
         let h = req.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
-        h.insert("x-amz-target", op.target());
+        h.insert("x-amz-target", HeaderValue::from_static(op.target_str()));
         h.insert("x-amz-date", self.amz_date.clone());
         h.insert(AUTHORIZATION, self.authorization.clone());
         let resp = self.http.request(req).await.map_err(CallError::Transport)?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
         let (parts, body) = resp.into_parts();
         let bytes = body.collect().await.map_err(CallError::Body)?.to_bytes();
-        if parts.status.is_success() { Ok(bytes) } else { Err(service_error(parts.status, &parts.headers, &bytes)) }
+        Err(service_error(parts.status, &parts.headers, &bytes))
     }
 }
 

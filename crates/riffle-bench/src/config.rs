@@ -7,6 +7,7 @@ use std::time::Duration;
 use http::Uri;
 
 use crate::BenchError;
+pub use crate::fanout::FanoutArgs;
 
 /// Upper bound on one record's data, the service default max record size (1 MiB).
 pub const MAX_RECORD_SIZE: usize = 1024 * 1024;
@@ -23,6 +24,9 @@ pub enum BenchCommand {
     Put(PutArgs),
     /// Catch-up read: every shard from TRIM_HORIZON until caught up, C shards in parallel.
     Get(GetArgs),
+    /// Enhanced fan-out: delivery latency (put acknowledged -> SubscribeToShard event received)
+    /// at a paced write rate, then how fast one subscription per shard drains a backlog.
+    Fanout(FanoutArgs),
     /// A do-nothing Kinesis server: parses and decodes every request, stores nothing. Its
     /// throughput is the ceiling any real server can reach through this transport.
     NullServer(NullServerArgs),
@@ -34,6 +38,7 @@ impl BenchCommand {
         match self {
             BenchCommand::Put(a) => a.json,
             BenchCommand::Get(a) => a.json,
+            BenchCommand::Fanout(a) => a.json,
             BenchCommand::NullServer(_) => false,
         }
     }
@@ -201,7 +206,7 @@ pub fn parse_endpoint(s: &str) -> Result<Uri, BenchError> {
         .map_err(|e| invalid(format!("--endpoint {s:?}: {e}")))
 }
 
-fn stream_name(s: String) -> Result<String, BenchError> {
+pub(crate) fn stream_name(s: String) -> Result<String, BenchError> {
     let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
     if ok { Ok(s) } else { Err(invalid(format!("--stream {s:?}: must be 1-128 of [a-zA-Z0-9_.-]"))) }
 }
@@ -210,14 +215,14 @@ fn concurrency(c: usize) -> Result<usize, BenchError> {
     if (1..=4096).contains(&c) { Ok(c) } else { Err(invalid(format!("--concurrency must be 1..=4096, got {c}"))) }
 }
 
-fn secs(flag: &str, v: f64) -> Result<Duration, BenchError> {
+pub(crate) fn secs(flag: &str, v: f64) -> Result<Duration, BenchError> {
     Duration::try_from_secs_f64(v)
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| invalid(format!("{flag} must be a positive number of seconds, got {v}")))
 }
 
-fn invalid(msg: String) -> BenchError {
+pub(crate) fn invalid(msg: String) -> BenchError {
     BenchError::InvalidArgument(msg)
 }
 

@@ -19,6 +19,9 @@ pub enum CallError {
     /// A 2xx response whose body does not have the shape the operation promises.
     #[error("malformed response: {0}")]
     Malformed(String),
+    /// The peer said nothing for too long (a response head, or a subscription's next event).
+    #[error("timed out: {0}")]
+    Timeout(&'static str),
 }
 
 impl CallError {
@@ -30,6 +33,7 @@ impl CallError {
             CallError::Body(_) => "BodyError",
             CallError::Service { error_type, .. } => error_type,
             CallError::Malformed(_) => "MalformedResponse",
+            CallError::Timeout(_) => "Timeout",
         }
     }
 
@@ -100,6 +104,12 @@ pub enum BenchError {
     /// The stream exists but never reached ACTIVE in time.
     #[error("stream {stream} not ACTIVE after {waited_secs} s (last status {status})")]
     StreamNotActive { stream: String, waited_secs: u64, status: String },
+    /// An enhanced fan-out consumer never reached ACTIVE in time.
+    #[error("consumer {consumer} not ACTIVE after {waited_secs} s (last status {status})")]
+    ConsumerNotActive { consumer: String, waited_secs: u64, status: String },
+    /// SubscribeToShard never answered with a stream on some shards, so delivery cannot be timed.
+    #[error("SubscribeToShard did not start on {failed} of {shards} shards: {detail}")]
+    NotSubscribed { failed: usize, shards: usize, detail: String },
     /// The endpoint listed no shards, so there is nothing to read.
     #[error("stream {0} has no shards")]
     NoShards(String),

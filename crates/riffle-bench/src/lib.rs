@@ -1,6 +1,6 @@
 //! `riffle-bench` owns the load tool behind `riffle bench`: a write workload (`put`), a
-//! catch-up read workload (`get`) and a do-nothing server (`null-server`) that measures the
-//! transport ceiling.
+//! catch-up read workload (`get`), enhanced fan-out latency and throughput (`fanout`) and a
+//! do-nothing server (`null-server`) that measures the transport ceiling.
 //!
 //! It speaks plain Kinesis JSON 1.1 over HTTP/1.1 keep-alive to *any* endpoint (Riffle,
 //! kinesalite, kinesis-mock, moto), never through the AWS SDK: the same bytes go to every peer,
@@ -24,6 +24,7 @@
 mod client;
 mod config;
 mod error;
+mod fanout;
 mod get;
 mod null_server;
 mod put;
@@ -31,10 +32,13 @@ mod report;
 mod setup;
 mod wire;
 
-pub use config::{BenchCommand, GetArgs, NullServerArgs, PutArgs};
+pub use config::{BenchCommand, FanoutArgs, GetArgs, NullServerArgs, PutArgs};
 pub use error::{BenchError, CallError};
 pub use null_server::NullServer;
-pub use report::{BenchReport, ErrorCounts, ErrorSamples, GetReport, LatencySummary, NullServerReport, PutReport};
+pub use report::{
+    BenchReport, ErrorCounts, ErrorSamples, FanoutReport, GetReport, LatencyPhase, LatencySummary, NullServerReport,
+    PutReport, SubscriptionRate, SubscriptionStats, ThroughputPhase,
+};
 
 use std::io::Write as _;
 
@@ -46,6 +50,7 @@ pub async fn run(cmd: BenchCommand) -> Result<BenchReport, BenchError> {
     match cmd {
         BenchCommand::Put(args) => Ok(BenchReport::Put(put::run(args.try_into()?).await?)),
         BenchCommand::Get(args) => Ok(BenchReport::Get(get::run(args.try_into()?).await?)),
+        BenchCommand::Fanout(args) => Ok(BenchReport::Fanout(Box::new(fanout::run(args.try_into()?).await?))),
         BenchCommand::NullServer(args) => {
             let server = NullServer::bind(&args.addr).await?;
             let mut out = std::io::stdout().lock();

@@ -9,6 +9,10 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+mod fanout;
+
+pub use fanout::{FanoutReport, LatencyPhase, SubscriptionRate, SubscriptionStats, ThroughputPhase};
+
 /// Latencies are recorded in microseconds, 1 µs to 10 min, 3 significant digits.
 const LATENCY_MAX_US: u64 = 600_000_000;
 
@@ -153,6 +157,8 @@ pub struct NullServerReport {
 pub enum BenchReport {
     Put(PutReport),
     Get(GetReport),
+    /// Boxed: it is several times the size of the others.
+    Fanout(Box<FanoutReport>),
     NullServer(NullServerReport),
 }
 
@@ -240,6 +246,7 @@ impl fmt::Display for BenchReport {
                 write_errors(f, "errors", &r.errors)?;
                 write_samples(f, &r.error_samples)
             }
+            BenchReport::Fanout(r) => write!(f, "{r}"),
             BenchReport::NullServer(r) => writeln!(
                 f,
                 "null-server {}: {:.1} s, {} connections, {} requests, {} records, {} bytes",

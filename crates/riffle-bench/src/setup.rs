@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::client::KinesisClient;
-use crate::wire::{self, Op};
+use crate::wire::{self, Op, Operation};
 use crate::{BenchError, CallError};
 
 /// Long enough for emulators creating hundreds of shards; AWS itself takes well under a minute.
@@ -14,12 +14,16 @@ const POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Control-plane calls are rate-limited on AWS and some emulators; retry throttles this often.
 const THROTTLE_RETRIES: u32 = 20;
 
-fn setup_err<'a>(op: &'static str, stream: &'a str) -> impl FnOnce(CallError) -> BenchError + 'a {
+pub(crate) fn setup_err<'a>(op: &'static str, stream: &'a str) -> impl FnOnce(CallError) -> BenchError + 'a {
     move |source| BenchError::Setup { op, stream: stream.to_owned(), source }
 }
 
 /// One control-plane call, retrying throttling answers with a short backoff.
-async fn call_retrying(client: &KinesisClient, op: Op, body: bytes::Bytes) -> Result<bytes::Bytes, CallError> {
+pub(crate) async fn call_retrying(
+    client: &KinesisClient,
+    op: impl Operation,
+    body: bytes::Bytes,
+) -> Result<bytes::Bytes, CallError> {
     let mut attempt = 0;
     loop {
         match client.call(op, body.clone()).await {

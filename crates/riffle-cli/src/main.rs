@@ -1,6 +1,9 @@
 //! The `riffle` command.
 
+mod bench_producer;
+mod put;
 mod serve;
+mod tail;
 
 use clap::{Parser, Subcommand};
 
@@ -22,7 +25,23 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Drive load against any Kinesis endpoint (Riffle, AWS, or another emulator).
     #[command(subcommand)]
-    Bench(riffle_bench::BenchCommand),
+    Bench(BenchCommand),
+    /// Send lines from stdin or files to a stream through the producer (aggregated, batched,
+    /// retried), with progress on a terminal and a summary at the end.
+    Put(put::PutArgs),
+    /// Print a stream's records as they arrive, from a chosen position, KPL aggregates
+    /// unpacked, following splits and merges (parents before children).
+    Tail(tail::TailArgs),
+}
+
+/// `riffle bench`: riffle-bench's workloads, plus the producer's (which needs the AWS SDK that
+/// riffle-bench stays off).
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// User records through riffle-producer (aggregated, collected) as fast as it takes them.
+    Producer(bench_producer::ProducerBenchArgs),
+    #[command(flatten)]
+    Other(riffle_bench::BenchCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,7 +54,10 @@ fn main() -> anyhow::Result<()> {
     rt.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(*args).await,
-            Command::Bench(cmd) => {
+            Command::Put(args) => put::run(args).await,
+            Command::Tail(args) => tail::run(args).await,
+            Command::Bench(BenchCommand::Producer(args)) => bench_producer::run(args).await,
+            Command::Bench(BenchCommand::Other(cmd)) => {
                 let json = cmd.json();
                 let report = riffle_bench::run(cmd).await?;
                 if json {

@@ -2,38 +2,58 @@
 
 use std::fmt;
 
-/// Every error type a Kinesis endpoint answers with. The name is the `__type` on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    AccessDenied,
-    ExpiredIterator,
-    ExpiredNextToken,
-    IncompleteSignature,
-    InternalFailure,
-    InvalidArgument,
-    InvalidSignature,
-    KmsAccessDenied,
-    KmsDisabled,
-    KmsInvalidState,
-    KmsNotFound,
-    KmsOptInRequired,
-    KmsThrottling,
-    LimitExceeded,
-    MissingAuthenticationToken,
-    ProvisionedThroughputExceeded,
-    /// A request body over the size the endpoint accepts (HTTP 413).
-    RequestEntityTooLarge,
-    ResourceInUse,
-    ResourceNotFound,
-    Serialization,
-    ServiceUnavailable,
-    Throttling,
-    UnknownOperation,
-    UnrecognizedClient,
-    Validation,
+/// Declares the enum and the list of its variants from one list, so they cannot drift apart.
+macro_rules! error_codes {
+    ($(#[$doc:meta])* $vis:vis enum $name:ident { $($(#[$vdoc:meta])* $variant:ident,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $vis enum $name { $($(#[$vdoc])* $variant,)* }
+
+        impl $name {
+            /// Every code, for lookups by name.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+        }
+    };
+}
+
+error_codes! {
+    /// Every error type a Kinesis endpoint answers with. The name is the `__type` on the wire.
+    pub enum ErrorCode {
+        AccessDenied,
+        ExpiredIterator,
+        ExpiredNextToken,
+        IncompleteSignature,
+        InternalFailure,
+        InvalidArgument,
+        InvalidSignature,
+        KmsAccessDenied,
+        KmsDisabled,
+        KmsInvalidState,
+        KmsNotFound,
+        KmsOptInRequired,
+        KmsThrottling,
+        LimitExceeded,
+        MissingAuthenticationToken,
+        ProvisionedThroughputExceeded,
+        /// A request body over the size the endpoint accepts (HTTP 413).
+        RequestEntityTooLarge,
+        ResourceInUse,
+        ResourceNotFound,
+        Serialization,
+        ServiceUnavailable,
+        Throttling,
+        UnknownOperation,
+        UnrecognizedClient,
+        Validation,
+    }
 }
 
 impl ErrorCode {
+    /// The code a client received, by its `__type` (clients see it without namespace).
+    pub fn from_type_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.type_name() == name)
+    }
+
     /// The `__type` AWS sends (bare shape name, no namespace).
     pub fn type_name(self) -> &'static str {
         use ErrorCode::*;
@@ -184,3 +204,16 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_found_by_its_name() {
+        for &code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_type_name(code.type_name()), Some(code));
+        }
+        assert_eq!(ErrorCode::from_type_name("NoSuchThing"), None);
+    }
+}

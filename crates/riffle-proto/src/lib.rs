@@ -4,8 +4,10 @@
 //! - [`shapes`] holds the members of each operation as the model names them;
 //! - [`ErrorCode`] maps every error to its `__type`, HTTP status and retryability;
 //! - [`Violations`] builds AWS's `ValidationException` messages;
-//! - [`eventstream`] frames `application/vnd.amazon.eventstream` messages (SubscribeToShard).
+//! - [`eventstream`] frames `application/vnd.amazon.eventstream` messages (SubscribeToShard);
+//! - [`agg`] packs and unpacks KPL aggregated records (producer and consumer share it).
 
+pub mod agg;
 mod codec;
 mod error;
 pub mod eventstream;

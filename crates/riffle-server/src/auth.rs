@@ -15,6 +15,20 @@ pub struct AuthConfig {
 
 /// Verifies a Kinesis request signed for the server's region.
 pub fn check(config: &AuthConfig, region: &str, head: &Parts, body: &[u8]) -> Result<(), ApiError> {
+    verify(config, &Rules::kinesis(Some(region)), head, body).map_err(|e| {
+        let code = match e {
+            AuthError::MissingAuthenticationToken => ErrorCode::MissingAuthenticationToken,
+            AuthError::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
+            AuthError::InvalidSignature(_) => ErrorCode::InvalidSignature,
+            AuthError::UnrecognizedClient(_) => ErrorCode::UnrecognizedClient,
+        };
+        ApiError::new(code, e.message())
+    })
+}
+
+/// Verifies a request's signature under `rules` (service and region); each service words the
+/// refusal its own way.
+pub fn verify(config: &AuthConfig, rules: &Rules<'_>, head: &Parts, body: &[u8]) -> Result<(), AuthError> {
     let mut headers: Vec<(&str, &[u8])> = head.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes())).collect();
     // HTTP/2 carries the host as the `:authority` pseudo-header, which hyper moves into the URI.
     // Clients sign it as `host` (the Java and Rust SDKs) or as `:authority` itself (the
@@ -32,13 +46,5 @@ pub fn check(config: &AuthConfig, region: &str, head: &Parts, body: &[u8]) -> Re
         headers: &headers,
         body,
     };
-    riffle_auth::verify(&req, &config.keys, &Rules::kinesis(Some(region)), SystemTime::now()).map(|_| ()).map_err(|e| {
-        let code = match e {
-            AuthError::MissingAuthenticationToken => ErrorCode::MissingAuthenticationToken,
-            AuthError::IncompleteSignature(_) => ErrorCode::IncompleteSignature,
-            AuthError::InvalidSignature(_) => ErrorCode::InvalidSignature,
-            AuthError::UnrecognizedClient(_) => ErrorCode::UnrecognizedClient,
-        };
-        ApiError::new(code, e.message())
-    })
+    riffle_auth::verify(&req, &config.keys, rules, SystemTime::now()).map(|_| ())
 }

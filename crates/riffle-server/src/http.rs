@@ -62,6 +62,10 @@ enum Reply {
 const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
 pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
+    // The lease tables of KCL-style consumers share the port (`crate::dynamo`).
+    if let Some(op) = crate::dynamo::operation(&req) {
+        return Ok(crate::dynamo::handle(app, op, req).await);
+    }
     let proto =
         Protocol::from_content_type(req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
     // A bug must cost one request a 500, never the connection or the process.
@@ -148,7 +152,7 @@ fn respond(proto: Protocol, result: Result<Reply, ApiError>) -> Response<Respons
 }
 
 /// A random version-4 UUID, as AWS request ids are.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let mut b: [u8; 16] = rand::random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;

@@ -7,6 +7,7 @@ mod auth;
 mod autoscale;
 mod catalog;
 mod config;
+mod dynamo;
 mod fanout;
 mod faults;
 #[doc(hidden)]
@@ -47,6 +48,8 @@ pub enum ServerError {
     Log(#[from] riffle_log::LogError),
     #[error(transparent)]
     Catalog(#[from] catalog::CatalogError),
+    #[error("DynamoDB tables: {0}")]
+    Dynamo(#[from] riffle_dynamo::StoreError),
     #[error(transparent)]
     Tls(#[from] TlsError),
     #[error("cannot listen on {addr}: {source}")]
@@ -114,11 +117,14 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     let tokens = token::TokenKey::load_or_create(&dir).map_err(dir_err)?;
     let sse = sse::SseKey::load_or_create(&dir).map_err(dir_err)?;
     let tls = config.tls.as_ref().map(|source| tls::load(source, &dir)).transpose()?;
+    // Lease-table writes are few: every acknowledged one is fsynced unless nothing is.
+    let dynamo_fsync = !matches!(fsync, FsyncPolicy::Never);
+    let dynamo = riffle_dynamo::Dynamo::open(&dir.join("dynamodb"), dynamo_fsync, &config.region, &config.account_id)?;
     let listener =
         TcpListener::bind(config.addr).await.map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let local_addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let retention_every = config.retention_interval;
-    let app = Arc::new(App::new(config, cat, store, log, tokens, sse));
+    let app = Arc::new(App::new(config, cat, store, log, tokens, sse, dynamo));
     ops::enforce_retention(&app).await;
 
     let (tx, rx) = watch::channel(false);

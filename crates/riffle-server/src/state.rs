@@ -24,6 +24,8 @@ pub struct App {
     pub limits: crate::limits::Limits,
     /// Live SubscribeToShard subscriptions (enhanced fan-out).
     pub subscriptions: crate::fanout::Subscriptions,
+    /// The DynamoDB tables served on the same port (`crate::dynamo`).
+    pub dynamo: riffle_dynamo::Dynamo,
     /// Write demand on on-demand streams' shards, for `crate::autoscale`.
     pub demand: crate::autoscale::Demand,
     store: CatalogStore,
@@ -39,6 +41,7 @@ impl App {
         log: Log,
         tokens: TokenKey,
         sse: SseKey,
+        dynamo: riffle_dynamo::Dynamo,
     ) -> Self {
         let limits = crate::limits::Limits::new(config.enforce_limits);
         Self {
@@ -49,6 +52,7 @@ impl App {
             sse,
             limits,
             subscriptions: crate::fanout::Subscriptions::default(),
+            dynamo,
             demand: crate::autoscale::Demand::default(),
             store,
             save_lock: Mutex::new(()),

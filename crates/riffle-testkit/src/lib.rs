@@ -5,10 +5,12 @@
 //! - [`ChildServer`]: the `riffle` binary as a child process, for tests that must kill it
 //!   with SIGKILL.
 //! - [`kinesis_client`]: the official AWS SDK for Rust, pointed at a server, with dummy
-//!   credentials.
+//!   credentials; [`dynamodb_client`] likewise for the lease-table endpoint.
 
 use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
-use riffle_server::{Server, ServerConfig, Storage};
+/// Re-exported so client crates' tests configure servers without depending on the server crate.
+pub use riffle_server::{FaultPlan, ServerConfig};
+use riffle_server::{Server, Storage};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -66,6 +68,13 @@ impl TestServer {
         self.server = Some(riffle_server::start(self.config.clone()).await.expect("server restarts"));
     }
 
+    /// Shuts the server down and leaves it down (clients then get connection errors).
+    pub async fn stop(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+    }
+
     /// Restarts with a changed configuration (same data directory).
     pub async fn restart_with(&mut self, change: impl FnOnce(&mut ServerConfig)) {
         change(&mut self.config);
@@ -74,6 +83,10 @@ impl TestServer {
 
     pub async fn client(&self) -> aws_sdk_kinesis::Client {
         kinesis_client(&self.endpoint()).await
+    }
+
+    pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        dynamodb_client(&self.endpoint())
     }
 }
 
@@ -88,6 +101,25 @@ pub async fn kinesis_client(endpoint: &str) -> aws_sdk_kinesis::Client {
         .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_kinesis::Client::from_conf(conf)
+}
+
+/// The AWS SDK for Rust's DynamoDB client against `endpoint` (the lease-table endpoint `riffle
+/// serve` answers on its one port), dummy credentials, no retries.
+pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "AKIDTEST",
+            "secret",
+            None,
+            None,
+            "riffle-testkit",
+        ))
+        .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
 /// Creates a stream and waits until it is ACTIVE.

@@ -508,8 +508,8 @@ val("listconsumers-max", "ListStreamConsumers", {"StreamARN": "arn:aws:kinesis:u
 add("proto-unknown-target", "Kinesis_20131202.NoSuchOperation", {}, 400, "UnknownOperationException",
     "Unknown operation Kinesis_20131202.NoSuchOperation.", source="kinesalite tests (type); message riffle (AWS sends none)",
     raw_target=True)
-add("proto-wrong-prefix", "DynamoDB_20120810.ListTables", {}, 400, "UnknownOperationException",
-    "Unknown operation DynamoDB_20120810.ListTables.", source="kinesalite tests (type); message riffle", raw_target=True)
+add("proto-wrong-prefix", "Firehose_20150804.ListDeliveryStreams", {}, 400, "UnknownOperationException",
+    "Unknown operation Firehose_20150804.ListDeliveryStreams.", source="kinesalite tests (type); message riffle", raw_target=True)
 add("proto-missing-target", None, {}, 400, "UnknownOperationException", "Unknown operation .",
     source="kinesalite tests (type); message riffle", raw_target=True)
 add("proto-get", "ListStreams", None, 400, "UnknownOperationException", "Only POST is supported.", method="GET",

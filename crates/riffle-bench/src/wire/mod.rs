@@ -5,12 +5,26 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
-use http::HeaderValue;
 use serde_json::json;
 
+mod fanout;
 mod parse;
 
+pub(crate) use fanout::*;
 pub(crate) use parse::*;
+
+/// Anything the client can send: names its `X-Amz-Target`. [`Op`] holds the operations the null
+/// server answers too; [`FanOp`] the enhanced fan-out ones, which it does not serve.
+pub(crate) trait Operation: Copy + std::fmt::Debug {
+    /// The full `X-Amz-Target` value.
+    fn target_str(self) -> &'static str;
+}
+
+impl Operation for Op {
+    fn target_str(self) -> &'static str {
+        Op::target_str(self)
+    }
+}
 
 /// The operations the tool sends (and the null server answers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,10 +63,6 @@ impl Op {
             Op::PutRecord => "Kinesis_20131202.PutRecord",
             Op::PutRecords => "Kinesis_20131202.PutRecords",
         }
-    }
-
-    pub(crate) fn target(self) -> HeaderValue {
-        HeaderValue::from_static(self.target_str())
     }
 
     /// Inverse of [`Op::target_str`]; `None` for any operation the tool does not use.

@@ -7,10 +7,10 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::Op;
+use super::{Op, Operation};
 use crate::CallError;
 
-fn parse<'a, T: Deserialize<'a>>(op: Op, body: &'a [u8]) -> Result<T, CallError> {
+pub(super) fn parse<'a, T: Deserialize<'a>>(op: impl Operation, body: &'a [u8]) -> Result<T, CallError> {
     serde_json::from_slice(body).map_err(|e| CallError::Malformed(format!("{op:?}: {e}")))
 }
 
@@ -29,29 +29,39 @@ pub(crate) struct PutTally {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutRecordsOut {
+struct PutRecordsOut<'a> {
     failed_record_count: Option<u64>,
-    records: Vec<PutResultEntry>,
+    #[serde(borrow)]
+    records: Vec<PutResultEntry<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct PutResultEntry {
+struct PutResultEntry<'a> {
     sequence_number: Option<IgnoredAny>,
-    shard_id: Option<IgnoredAny>,
+    /// Borrowed: the put workload's hot path must not allocate per record.
+    #[serde(borrow)]
+    shard_id: Option<Cow<'a, str>>,
     error_code: Option<String>,
 }
 
-/// Parses a PutRecords response for `sent` records. A Records array of the wrong length means
-/// results cannot be matched to records, so the whole response is rejected (nothing counts).
-pub(crate) fn tally_put_records(body: &[u8], sent: usize) -> Result<PutTally, CallError> {
-    let out: PutRecordsOut = parse(Op::PutRecords, body)?;
+/// A PutRecords response with one result entry per record sent, or an error: a Records array
+/// of the wrong length means results cannot be matched to records.
+fn put_records_out(body: &[u8], sent: usize) -> Result<PutRecordsOut<'_>, CallError> {
+    let out: PutRecordsOut<'_> = parse(Op::PutRecords, body)?;
     if out.records.len() != sent {
         return Err(CallError::Malformed(format!(
             "PutRecords: {} result entries for {sent} records sent",
             out.records.len()
         )));
     }
+    Ok(out)
+}
+
+/// Parses a PutRecords response for `sent` records. A Records array of the wrong length means
+/// results cannot be matched to records, so the whole response is rejected (nothing counts).
+pub(crate) fn tally_put_records(body: &[u8], sent: usize) -> Result<PutTally, CallError> {
+    let out = put_records_out(body, sent)?;
     let mut tally = PutTally { reported_failed: out.failed_record_count.unwrap_or(0), ..PutTally::default() };
     for e in out.records {
         match (e.error_code, e.sequence_number, e.shard_id) {
@@ -63,6 +73,20 @@ pub(crate) fn tally_put_records(body: &[u8], sent: usize) -> Result<PutTally, Ca
         }
     }
     Ok(tally)
+}
+
+/// The ShardId of each record of a PutRecords response, in request order; `None` for a record
+/// that was not acknowledged (ErrorCode, or no SequenceNumber).
+pub(crate) fn put_records_shards(body: &[u8], sent: usize) -> Result<Vec<Option<String>>, CallError> {
+    let out = put_records_out(body, sent)?;
+    Ok(out
+        .records
+        .into_iter()
+        .map(|e| match (e.error_code, e.sequence_number, e.shard_id) {
+            (None, Some(_), Some(shard)) => Some(shard.into_owned()),
+            _ => None,
+        })
+        .collect())
 }
 
 /// A PutRecord response must name the shard and sequence number, or the record is not counted.
@@ -167,25 +191,32 @@ pub(crate) struct RecordsPage {
     pub millis_behind: u64,
 }
 
+/// A record as GetRecords and SubscribeToShard events carry it: only its base64 Data, borrowed.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(super) struct RecordData<'a> {
+    #[serde(borrow)]
+    pub data: Cow<'a, str>,
+}
+
+/// Decoded data bytes of `records`, from the base64 lengths (the tool never needs the data).
+pub(super) fn data_bytes(records: &[RecordData<'_>]) -> u64 {
+    records.iter().map(|r| b64_decoded_len(&r.data) as u64).sum()
+}
+
 pub(crate) fn records_page(body: &[u8]) -> Result<RecordsPage, CallError> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Rec<'a> {
-        #[serde(borrow)]
-        data: Cow<'a, str>,
-    }
     #[derive(Deserialize)]
     #[serde(rename_all = "PascalCase")]
     struct Out<'a> {
         #[serde(borrow, default)]
-        records: Vec<Rec<'a>>,
+        records: Vec<RecordData<'a>>,
         next_shard_iterator: Option<String>,
         millis_behind_latest: Option<u64>,
     }
     let out: Out<'_> = parse(Op::GetRecords, body)?;
     Ok(RecordsPage {
         records: out.records.len() as u64,
-        bytes: out.records.iter().map(|r| b64_decoded_len(&r.data) as u64).sum(),
+        bytes: data_bytes(&out.records),
         next_iterator: out.next_shard_iterator,
         millis_behind: out.millis_behind_latest.unwrap_or(0),
     })
@@ -212,6 +243,8 @@ mod tests {
         let t = tally_put_records(body, 3).unwrap();
         assert_eq!((t.ok, t.failed, t.reported_failed), (1, 2, 1));
         assert_eq!(t.failed_codes, ["ProvisionedThroughputExceededException", "MissingResult"]);
+        let shards = put_records_shards(body, 3).unwrap();
+        assert_eq!(shards, [Some("shardId-000000000000".to_owned()), None, None]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod auth;
 mod autoscale;
+mod dynamo;
 mod encryption;
 mod errors;
 mod fanout;

@@ -1,0 +1,194 @@
+//! Shard discovery (kinesis-spec §5.3): one lease per shard that needs processing, parents
+//! before children, and cleanup of finished leases.
+//!
+//! The rule, applied to shards in order of their starting sequence number (parents first): a
+//! shard without a lease gets one unless some descendant already has one (then it was processed
+//! and cleaned up, or lies before where this application started). Its checkpoint is
+//! TRIM_HORIZON when a parent has a lease (it continues the parent), else the initial position.
+//! On an empty table with LATEST only open shards start. A lease at SHARD_END is deleted once
+//! every child has a lease; a child waits for each parent's lease to be gone or at SHARD_END.
+
+use crate::error::{KinesisError, LeaseTableError, WorkerError, boxed};
+use crate::lease::Lease;
+use crate::lease_table::LeaseTable;
+use crate::metrics::{self, names};
+use crate::position::{Checkpoint, InitialPosition, compare_decimal};
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::types::Shard;
+use std::collections::{HashMap, HashSet};
+
+/// What one sync did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    pub created: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
+/// Every shard of the stream, closed ones included.
+pub(crate) async fn list_shards(client: &Client, stream: &str) -> Result<Vec<Shard>, KinesisError> {
+    let mut shards = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let req = match &token {
+            Some(t) => client.list_shards().next_token(t),
+            None => client.list_shards().stream_name(stream),
+        };
+        let out = req.send().await.map_err(|e| KinesisError { op: "ListShards", source: boxed(e) })?;
+        shards.extend(out.shards().iter().cloned());
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(shards);
+        }
+    }
+}
+
+pub(crate) fn parents(shard: &Shard) -> Vec<String> {
+    shard.parent_shard_id().into_iter().chain(shard.adjacent_parent_shard_id()).map(str::to_string).collect()
+}
+
+/// The leases to create, given the shards and the leases that exist (pure, for testing).
+pub(crate) fn plan(shards: &[Shard], leased: &HashSet<String>, initial: InitialPosition) -> Vec<Lease> {
+    let mut ordered: Vec<&Shard> = shards.iter().collect();
+    ordered.sort_by(|a, b| {
+        let start = |s: &Shard| s.sequence_number_range().map(|r| r.starting_sequence_number().to_string());
+        compare_decimal(&start(a).unwrap_or_default(), &start(b).unwrap_or_default())
+    });
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for s in shards {
+        for p in [s.parent_shard_id(), s.adjacent_parent_shard_id()].into_iter().flatten() {
+            children.entry(p).or_default().push(s.shard_id());
+        }
+    }
+    let mut has_lease: HashSet<String> = leased.clone();
+    let only_open = leased.is_empty() && initial == InitialPosition::Latest;
+    let mut out = Vec::new();
+    for shard in ordered {
+        let id = shard.shard_id();
+        let open = shard.sequence_number_range().is_none_or(|r| r.ending_sequence_number().is_none());
+        if has_lease.contains(id) || (only_open && !open) || descendant_leased(id, &children, &has_lease) {
+            continue;
+        }
+        let parent_ids = parents(shard);
+        let checkpoint =
+            if parent_ids.iter().any(|p| has_lease.contains(p)) { Checkpoint::TrimHorizon } else { initial.sentinel() };
+        let mut lease = Lease::new(id, checkpoint);
+        lease.parent_shard_ids = parent_ids;
+        lease.hash_key_range =
+            shard.hash_key_range().map(|r| (r.starting_hash_key().to_string(), r.ending_hash_key().to_string()));
+        has_lease.insert(id.to_string());
+        out.push(lease);
+    }
+    out
+}
+
+fn descendant_leased(id: &str, children: &HashMap<&str, Vec<&str>>, leased: &HashSet<String>) -> bool {
+    let mut stack: Vec<&str> = children.get(id).cloned().unwrap_or_default();
+    let mut seen = HashSet::new();
+    while let Some(c) = stack.pop() {
+        if !seen.insert(c) {
+            continue;
+        }
+        if leased.contains(c) {
+            return true;
+        }
+        stack.extend(children.get(c).into_iter().flatten());
+    }
+    false
+}
+
+/// Lists shards and leases, creates missing leases and deletes finished ones.
+pub(crate) async fn sync(
+    client: &Client,
+    table: &LeaseTable,
+    stream: &str,
+    initial: InitialPosition,
+) -> Result<SyncReport, WorkerError> {
+    let shards = list_shards(client, stream).await?;
+    let leases = table.list().await?;
+    let leased: HashSet<String> = leases.iter().map(|l| l.key.clone()).collect();
+    let mut report = SyncReport::default();
+    for lease in plan(&shards, &leased, initial) {
+        if table.create_if_absent(&lease).await? {
+            metrics::shard_event(names::CREATED_LEASES, &lease.key);
+            report.created.push(lease.key);
+        }
+    }
+    let now_leased: HashSet<&str> =
+        leased.iter().map(String::as_str).chain(report.created.iter().map(String::as_str)).collect();
+    for lease in leases.iter().filter(|l| l.is_shard_end()) {
+        let mut kids: Vec<&str> = lease.child_shard_ids.iter().map(String::as_str).collect();
+        kids.extend(shards.iter().filter(|s| parents(s).contains(&lease.key)).map(Shard::shard_id));
+        if !kids.is_empty() && kids.iter().all(|k| now_leased.contains(k)) && delete(table, &lease.key).await? {
+            report.deleted.push(lease.key.clone());
+        }
+    }
+    Ok(report)
+}
+
+async fn delete(table: &LeaseTable, key: &str) -> Result<bool, LeaseTableError> {
+    table.delete_if_shard_end(key).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_kinesis::types::{HashKeyRange, SequenceNumberRange};
+
+    fn shard(id: u32, parents: &[u32], start: u64, open: bool) -> Shard {
+        let name = |i: u32| format!("shardId-{i:012}");
+        Shard::builder()
+            .shard_id(name(id))
+            .set_parent_shard_id(parents.first().map(|p| name(*p)))
+            .set_adjacent_parent_shard_id(parents.get(1).map(|p| name(*p)))
+            .hash_key_range(HashKeyRange::builder().starting_hash_key("0").ending_hash_key("9").build().unwrap())
+            .sequence_number_range(
+                SequenceNumberRange::builder()
+                    .starting_sequence_number(start.to_string())
+                    .set_ending_sequence_number((!open).then(|| (start + 5).to_string()))
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    fn keys(leases: &[Lease]) -> Vec<String> {
+        leases.iter().map(|l| l.key.trim_start_matches("shardId-").trim_start_matches('0').to_string()).collect()
+    }
+
+    // 0 split into 1 and 2; 1 and 2 merged into 3.
+    fn lineage() -> Vec<Shard> {
+        vec![
+            shard(3, &[1, 2], 30, true),
+            shard(0, &[], 10, false),
+            shard(1, &[0], 20, false),
+            shard(2, &[0], 21, false),
+        ]
+    }
+
+    #[test]
+    fn trim_horizon_leases_everything_parents_first() {
+        let leases = plan(&lineage(), &HashSet::new(), InitialPosition::TrimHorizon);
+        assert_eq!(keys(&leases), ["", "1", "2", "3"]);
+        assert_eq!(leases[3].parent_shard_ids.len(), 2);
+        assert_eq!(leases[3].checkpoint, Checkpoint::TrimHorizon);
+    }
+
+    #[test]
+    fn latest_starts_at_open_shards_only_and_never_revisits_ancestors() {
+        let leases = plan(&lineage(), &HashSet::new(), InitialPosition::Latest);
+        assert_eq!(keys(&leases), ["3"]);
+        assert_eq!(leases[0].checkpoint, Checkpoint::Latest);
+        let leased = HashSet::from(["shardId-000000000003".to_string()]);
+        assert!(plan(&lineage(), &leased, InitialPosition::TrimHorizon).is_empty());
+    }
+
+    #[test]
+    fn children_of_a_leased_parent_continue_it_from_trim_horizon() {
+        let leased = HashSet::from(["shardId-000000000001".to_string()]);
+        let leases = plan(&lineage(), &leased, InitialPosition::Latest);
+        // 2 (the merge's other parent) comes first, then the merge child.
+        assert_eq!(keys(&leases), ["2", "3"]);
+        assert_eq!(leases[1].checkpoint, Checkpoint::TrimHorizon);
+    }
+}

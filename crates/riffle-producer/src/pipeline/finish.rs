@@ -1,0 +1,125 @@
+//! Answering a user record, once: its future, the dead-letter sink on failure, the metrics, and
+//! the memory it held under the cap.
+
+use crate::dead_letter::{DeadLetter, Sink};
+use crate::metrics::StreamMetrics;
+use crate::outcome::{FailureKind, RecordError, RecordOutcome};
+use crate::producer::Shared;
+use crate::record::UserRecord;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// A `flush_and_wait` caller, waiting for the records taken before it.
+struct Barrier {
+    /// Records with ids below this one count.
+    below: u64,
+    /// How many of them are still unanswered.
+    left: usize,
+    reply: oneshot::Sender<()>,
+}
+
+pub(crate) struct Ledger {
+    pub shared: Arc<Shared>,
+    pub sink: Option<Sink>,
+    /// Records taken in and not yet answered.
+    pub pending: usize,
+    /// Counted down as records are answered: a count per barrier costs nothing per record
+    /// while no one waits, where a set of outstanding ids would cost two tree updates each.
+    barriers: Vec<Barrier>,
+    pub ttl: Duration,
+}
+
+impl Ledger {
+    pub fn new(shared: Arc<Shared>, sink: Option<Sink>, ttl: Duration) -> Self {
+        Self { shared, sink, pending: 0, barriers: Vec::new(), ttl }
+    }
+
+    /// Answers `reply` once every record taken so far (ids below `next_id`) is answered.
+    pub fn add_barrier(&mut self, next_id: u64, reply: oneshot::Sender<()>) {
+        self.barriers.push(Barrier { below: next_id, left: self.pending, reply });
+    }
+
+    /// Answers the barriers whose records are all answered (`all`: every barrier, at the end).
+    pub fn answer_barriers(&mut self, all: bool) {
+        for b in self.barriers.extract_if(.., |b| all || b.left == 0) {
+            let _ = b.reply.send(());
+        }
+    }
+
+    fn release(&mut self, m: &StreamMetrics, user: &UserRecord) {
+        self.pending -= 1;
+        for b in &mut self.barriers {
+            b.left -= usize::from(user.id < b.below);
+        }
+        self.shared.release(user.size());
+        m.user_records_pending.decrement(1.0);
+        m.retries_per_record.record(user.attempts.len().saturating_sub(1) as f64);
+    }
+
+    /// The record is in the stream.
+    pub fn written(
+        &mut self,
+        m: &StreamMetrics,
+        mut user: UserRecord,
+        shard_id: &Arc<str>,
+        seq: &Arc<str>,
+        sub: u64,
+        aggregated: bool,
+    ) {
+        self.release(m, &user);
+        m.user_records_put.increment(1);
+        m.user_records_data_put.increment(user.data.len() as u64);
+        let outcome = RecordOutcome {
+            shard_id: shard_id.clone(),
+            sequence_number: seq.clone(),
+            sub_sequence_number: sub,
+            aggregated,
+            attempts: std::mem::take(&mut user.attempts),
+        };
+        if let Some(reply) = user.reply.take() {
+            let _ = reply.send(Ok(outcome));
+        }
+    }
+
+    /// The record failed for good.
+    pub fn fail(&mut self, m: &StreamMetrics, mut user: UserRecord, kind: FailureKind) {
+        self.release(m, &user);
+        let code = match &kind {
+            FailureKind::Expired { .. } => "Expired",
+            FailureKind::Throttled { .. } => "ProvisionedThroughputExceededException",
+            FailureKind::Rejected { code, .. } => code.as_str(),
+            FailureKind::ShutDown { .. } => "ShutDown",
+        };
+        m.error(code, None);
+        let error = RecordError { kind, attempts: std::mem::take(&mut user.attempts) };
+        if let Some(sink) = &self.sink {
+            sink.send(&DeadLetter {
+                stream: user.stream.clone(),
+                partition_key: std::mem::take(&mut user.partition_key),
+                explicit_hash_key: user.explicit_hash_key.take(),
+                data: user.data.clone(),
+                error: error.clone(),
+            });
+        }
+        if let Some(reply) = user.reply.take() {
+            let _ = reply.send(Err(error));
+        }
+    }
+
+    /// The record's TTL passed before it was written.
+    pub fn expire(&mut self, m: &StreamMetrics, user: UserRecord) {
+        m.user_record_expired.increment(1);
+        let last_error = user.attempts.iter().rev().find_map(|a| {
+            a.error_code.as_ref().map(|c| format!("{c}: {}", a.error_message.as_deref().unwrap_or_default()))
+        });
+        let kind = FailureKind::Expired { ttl: self.ttl, last_error };
+        self.fail(m, user, kind);
+    }
+
+    pub fn close_sink(&mut self) {
+        if let Some(sink) = &mut self.sink {
+            sink.close();
+        }
+    }
+}

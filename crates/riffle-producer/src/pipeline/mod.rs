@@ -1,0 +1,366 @@
+//! The producer's engine: one task that owns every buffer (so no locks on the record path),
+//! fed by `put` through a channel, sending PutRecords calls as tasks of their own and hearing
+//! back from them through another.
+//!
+//! Each turn of its loop takes what arrived, closes aggregates that are due, fails records past
+//! their TTL, starts shard-map loads, sends what is ready, and answers flush barriers. Closing
+//! (shutdown, or every handle dropped) makes everything due at once and ends the loop when no
+//! record is left; a hard deadline (RecordTtl + RequestTimeout + 1 s) bounds even that.
+
+mod dispatch;
+mod finish;
+mod response;
+mod state;
+
+use crate::aggregator::Limits;
+use crate::config::ProducerConfig;
+use crate::dead_letter::Sink;
+use crate::outcome::FailureKind;
+use crate::record::{KinesisRecord, UserRecord};
+use crate::sender::{EntryResult, RequestError};
+use crate::shard_map::{self, ShardMap};
+pub(crate) use finish::Ledger;
+use state::StreamState;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// How often, at most, the loop sleeps while records are buffered: token buckets refill and
+/// TTLs pass without any event to wake it.
+const TICK: Duration = Duration::from_millis(25);
+/// How often queues are swept for records past their TTL.
+const SWEEP: Duration = Duration::from_millis(50);
+/// Records taken from the intake channel per turn, so responses are not starved.
+const INTAKE_BATCH: usize = 4096;
+
+// Nearly every command is a Put: boxing it would add an allocation per record to save space
+// on the rare others.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Command {
+    Put(UserRecord),
+    Flush,
+    /// Answered once every record put before it is answered.
+    FlushWait(oneshot::Sender<()>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+pub(crate) enum Done {
+    Put { batch: u64, result: Result<Vec<EntryResult>, RequestError>, duration: Duration },
+    Map { stream: Arc<str>, result: Result<ShardMap, RequestError> },
+}
+
+struct InFlight {
+    stream: Arc<str>,
+    /// Each record with the shard it was predicted for.
+    records: Vec<(Arc<str>, KinesisRecord)>,
+    started: Instant,
+    task: JoinHandle<()>,
+}
+
+struct Closing {
+    deadline: Instant,
+    replies: Vec<oneshot::Sender<()>>,
+}
+
+pub(crate) struct Pipeline {
+    cfg: Arc<ProducerConfig>,
+    client: aws_sdk_kinesis::Client,
+    ledger: Ledger,
+    cmd_rx: mpsc::UnboundedReceiver<Command>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+    streams: HashMap<Arc<str>, StreamState>,
+    in_flight: HashMap<u64, InFlight>,
+    next_batch: u64,
+    next_id: u64,
+    flush_now: bool,
+    closing: Option<Closing>,
+    last_sweep: Instant,
+}
+
+impl Pipeline {
+    pub fn new(
+        cfg: Arc<ProducerConfig>,
+        client: aws_sdk_kinesis::Client,
+        shared: Arc<crate::producer::Shared>,
+        sink: Option<Sink>,
+        cmd_rx: mpsc::UnboundedReceiver<Command>,
+    ) -> Self {
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        Self {
+            ledger: Ledger::new(shared, sink, cfg.record_ttl),
+            cfg,
+            client,
+            cmd_rx,
+            done_tx,
+            done_rx,
+            streams: HashMap::new(),
+            in_flight: HashMap::new(),
+            next_batch: 0,
+            next_id: 0,
+            flush_now: false,
+            closing: None,
+            last_sweep: Instant::now(),
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            enabled: self.cfg.aggregation_enabled,
+            max_count: self.cfg.aggregation_max_count,
+            max_size: self.cfg.aggregation_max_size,
+        }
+    }
+
+    pub async fn run(mut self) {
+        let mut intake_open = true;
+        let mut intake = Vec::with_capacity(INTAKE_BATCH);
+        loop {
+            let wake = self.next_wake(Instant::now());
+            tokio::select! {
+                biased;
+                Some(done) = self.done_rx.recv() => {
+                    self.on_done(done);
+                    while let Ok(done) = self.done_rx.try_recv() {
+                        self.on_done(done);
+                    }
+                }
+                // One wakeup takes every command waiting (up to a batch), not one.
+                n = self.cmd_rx.recv_many(&mut intake, INTAKE_BATCH), if intake_open => {
+                    if n == 0 {
+                        intake_open = false;
+                        self.begin_closing(None);
+                    }
+                    let now = Instant::now();
+                    for cmd in intake.drain(..) {
+                        self.on_command(cmd, now);
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.into()) => {}
+            }
+            if self.turn(Instant::now()) {
+                break;
+            }
+        }
+        self.ledger.close_sink();
+        for reply in self.closing.take().map(|c| c.replies).unwrap_or_default() {
+            let _ = reply.send(());
+        }
+        self.ledger.answer_barriers(true);
+    }
+
+    fn on_command(&mut self, cmd: Command, now: Instant) {
+        match cmd {
+            Command::Put(mut user) => {
+                user.id = self.next_id;
+                self.next_id += 1;
+                self.ledger.pending += 1;
+                let limits = self.limits();
+                let stream = self
+                    .streams
+                    .entry(user.stream.clone())
+                    .or_insert_with(|| StreamState::new(user.stream.clone(), now));
+                stream.metrics.user_records_received.increment(1);
+                stream.metrics.user_records_pending.increment(1.0);
+                stream.route(user, limits);
+            }
+            Command::Flush => self.flush_now = true,
+            Command::FlushWait(reply) => {
+                self.flush_now = true;
+                self.ledger.add_barrier(self.next_id, reply);
+            }
+            Command::Shutdown(reply) => self.begin_closing(Some(reply)),
+        }
+    }
+
+    fn begin_closing(&mut self, reply: Option<oneshot::Sender<()>>) {
+        let grace = self.cfg.record_ttl + self.cfg.request_timeout + Duration::from_secs(1);
+        let closing =
+            self.closing.get_or_insert_with(|| Closing { deadline: Instant::now() + grace, replies: Vec::new() });
+        closing.replies.extend(reply);
+    }
+
+    fn on_done(&mut self, done: Done) {
+        match done {
+            Done::Put { batch, result, duration } => self.on_put_done(batch, result, duration),
+            Done::Map { stream, result } => self.on_map_loaded(&stream, result),
+        }
+    }
+
+    /// One turn after an event; true when the pipeline is finished.
+    fn turn(&mut self, now: Instant) -> bool {
+        let force = self.flush_now || self.closing.is_some();
+        for stream in self.streams.values_mut() {
+            for shard in stream.shards.values_mut() {
+                if shard.agg.deadline().is_some_and(|d| force || d <= now) {
+                    shard.close_aggregate();
+                }
+                if self.flush_now {
+                    for r in shard.queue_mut() {
+                        r.deadline = r.deadline.min(now);
+                    }
+                }
+            }
+            if self.flush_now {
+                for u in stream.unrouted.iter_mut() {
+                    u.deadline = u.deadline.min(now);
+                }
+            }
+        }
+        self.flush_now = false;
+        if force || now.duration_since(self.last_sweep) >= SWEEP {
+            self.last_sweep = now;
+            self.sweep_expired(now);
+        }
+        self.start_map_loads(now);
+        self.dispatch(now, force);
+        for stream in self.streams.values_mut() {
+            stream.drop_drained();
+        }
+        self.ledger.answer_barriers(false);
+        let Some(closing) = &self.closing else { return false };
+        if self.ledger.pending == 0 && self.in_flight.is_empty() {
+            return true;
+        }
+        if now >= closing.deadline {
+            self.abandon_everything();
+            return true;
+        }
+        false
+    }
+
+    /// When the loop must look again without an event: the next aggregate or queued record
+    /// coming due, a shard-map retry, or a tick while anything is buffered.
+    fn next_wake(&self, now: Instant) -> Instant {
+        let mut wake = now + Duration::from_secs(3600);
+        let mut buffered = false;
+        for stream in self.streams.values() {
+            buffered |= stream.busy();
+            if stream.map.is_none() && !stream.unrouted.is_empty() && !stream.loading {
+                wake = wake.min(stream.load_at);
+            }
+            for shard in stream.shards.values() {
+                if let Some(d) = shard.agg.deadline() {
+                    wake = wake.min(d);
+                }
+                if let Some(r) = shard.queue().front().filter(|r| r.deadline > now) {
+                    wake = wake.min(r.deadline);
+                }
+            }
+        }
+        if buffered {
+            wake = wake.min(now + TICK);
+        }
+        if let Some(c) = &self.closing {
+            wake = wake.min(c.deadline);
+        }
+        wake.max(now)
+    }
+
+    fn start_map_loads(&mut self, now: Instant) {
+        for stream in self.streams.values_mut() {
+            let wanted = (stream.map.is_none() && !stream.unrouted.is_empty()) || stream.stale;
+            if !wanted || stream.loading || stream.load_at > now {
+                continue;
+            }
+            stream.loading = true;
+            stream.stale = false;
+            let (client, done, name) = (self.client.clone(), self.done_tx.clone(), stream.name.clone());
+            tokio::spawn(async move {
+                let result = shard_map::load(&client, &name).await;
+                let _ = done.send(Done::Map { stream: name, result });
+            });
+        }
+    }
+
+    fn on_map_loaded(&mut self, name: &Arc<str>, result: Result<ShardMap, RequestError>) {
+        let limits = self.limits();
+        let now = Instant::now();
+        let Some(stream) = self.streams.get_mut(name) else { return };
+        stream.loading = false;
+        match result {
+            Ok(map) => {
+                stream.load_failures = 0;
+                stream.apply_map(map, limits, self.cfg.rate_limit, now);
+                self.resolve_held(name);
+            }
+            Err(e) => {
+                // The KPL's shard-map backoff, from a shorter start: 200 ms x1.5 up to 30 s.
+                stream.load_failures += 1;
+                let delay = Duration::from_millis(200).mul_f64(1.5f64.powi(stream.load_failures.min(20) as i32 - 1));
+                stream.load_at = now + delay.min(Duration::from_secs(30));
+                stream.metrics.error(&e.code, None);
+                tracing::warn!(stream = %name, code = %e.code, message = %e.message, "cannot list shards");
+                if !e.retryable {
+                    let failed: Vec<UserRecord> = stream.unrouted.drain(..).collect();
+                    let kind = FailureKind::Rejected { code: e.code.clone(), message: e.message.clone() };
+                    let metrics = stream.metrics.clone();
+                    for u in failed {
+                        self.ledger.fail(&metrics, u, kind.clone());
+                    }
+                    // Written aggregates cannot be checked; they were written, so they count.
+                    self.resolve_held_as_written(name);
+                }
+            }
+        }
+    }
+
+    /// Fails every user record whose TTL has passed, wherever it waits (but not in flight:
+    /// those are checked when their call returns).
+    fn sweep_expired(&mut self, now: Instant) {
+        for stream in self.streams.values_mut() {
+            let mut expired = Vec::new();
+            let (keep, gone): (Vec<_>, Vec<_>) = stream.unrouted.drain(..).partition(|u| u.expiry > now);
+            stream.unrouted = keep.into();
+            expired.extend(gone);
+            for shard in stream.shards.values_mut() {
+                expired.extend(shard.agg.take_expired(now));
+                if shard.queue().iter().any(|r| r.expiry <= now) {
+                    let queue = std::mem::take(shard.queue_mut());
+                    for r in queue {
+                        let (rest, gone) = r.split_expired(now);
+                        expired.extend(gone);
+                        shard.queue_mut().extend(rest);
+                    }
+                    shard.recount();
+                }
+            }
+            let metrics = stream.metrics.clone();
+            for u in expired {
+                self.ledger.expire(&metrics, u);
+            }
+        }
+    }
+
+    /// At the hard deadline of closing: whatever is left fails as shut down.
+    fn abandon_everything(&mut self) {
+        for (_, f) in self.in_flight.drain() {
+            f.task.abort();
+            let Some(stream) = self.streams.get(&f.stream) else { continue };
+            for (_, r) in f.records {
+                for u in r.users {
+                    let last = Some("the call was still in flight (the record may have been written)".to_string());
+                    self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
+                }
+            }
+        }
+        for stream in self.streams.values_mut() {
+            let mut users: Vec<UserRecord> = stream.unrouted.drain(..).collect();
+            for held in stream.awaiting_map.drain(..) {
+                users.extend(held.record.users);
+            }
+            for shard in stream.shards.values_mut() {
+                users.extend(shard.agg.drain());
+                while let Some(r) = shard.pop_front() {
+                    users.extend(r.users);
+                }
+            }
+            for u in users {
+                let last = u.attempts.last().and_then(|a| a.error_code.clone());
+                self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! User records (what callers put) and Kinesis records (what PutRecords carries: one user
+//! record alone, or many in a KPL aggregate).
+
+use crate::outcome::{Attempt, RecordResult};
+use bytes::Bytes;
+use riffle_proto::agg::{AGGREGATE_PARTITION_KEY, AggregateBuilder};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::oneshot;
+
+/// A record as `put` accepted it, with its bookkeeping until it is answered.
+#[derive(Debug)]
+pub(crate) struct UserRecord {
+    /// Intake order, for flush barriers.
+    pub id: u64,
+    pub stream: Arc<str>,
+    pub partition_key: String,
+    /// As the caller gave it (decimal), if they did.
+    pub explicit_hash_key: Option<String>,
+    pub hash_key: u128,
+    pub data: Bytes,
+    pub arrival: Instant,
+    /// When it should be on its way: arrival + RecordMaxBufferedTime.
+    pub deadline: Instant,
+    /// When it fails as expired: arrival + RecordTtl.
+    pub expiry: Instant,
+    /// When the last attempt ended (arrival before the first).
+    pub last_attempt_end: Instant,
+    pub attempts: Vec<Attempt>,
+    pub reply: Option<oneshot::Sender<RecordResult>>,
+}
+
+impl UserRecord {
+    /// What the record holds of the memory cap.
+    pub fn size(&self) -> usize {
+        user_record_size(&self.partition_key, self.explicit_hash_key.as_deref(), self.data.len())
+    }
+}
+
+pub(crate) fn user_record_size(partition_key: &str, explicit_hash_key: Option<&str>, data_len: usize) -> usize {
+    partition_key.len() + explicit_hash_key.map_or(0, str::len) + data_len
+}
+
+/// One entry of a PutRecords call.
+#[derive(Debug)]
+pub(crate) struct KinesisRecord {
+    pub users: Vec<UserRecord>,
+    pub aggregated: bool,
+    pub partition_key: String,
+    pub explicit_hash_key: Option<String>,
+    pub data: Bytes,
+    pub deadline: Instant,
+    pub expiry: Instant,
+}
+
+impl KinesisRecord {
+    /// What it counts against a PutRecords call's size: data and partition key, as Kinesis
+    /// counts.
+    pub fn size(&self) -> usize {
+        self.data.len() + self.partition_key.len()
+    }
+
+    /// Packs user records, in order, into one Kinesis record: alone when there is one (as the
+    /// KPL sends single records raw), else an aggregate routed by its first record's hash key.
+    pub fn pack(users: Vec<UserRecord>, builder: Option<AggregateBuilder>) -> Self {
+        let deadline = users.iter().map(|u| u.deadline).min().expect("at least one user record");
+        let expiry = users.iter().map(|u| u.expiry).min().expect("at least one user record");
+        if users.len() == 1 {
+            let u = &users[0];
+            return Self {
+                partition_key: u.partition_key.clone(),
+                explicit_hash_key: u.explicit_hash_key.clone(),
+                data: u.data.clone(),
+                aggregated: false,
+                users,
+                deadline,
+                expiry,
+            };
+        }
+        let builder = builder.unwrap_or_else(|| {
+            let mut b = AggregateBuilder::new();
+            for u in &users {
+                b.push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data);
+            }
+            b
+        });
+        Self {
+            partition_key: AGGREGATE_PARTITION_KEY.to_string(),
+            explicit_hash_key: Some(users[0].hash_key.to_string()),
+            data: Bytes::from(builder.finish()),
+            aggregated: true,
+            users,
+            deadline,
+            expiry,
+        }
+    }
+
+    /// Takes out the user records whose time is up; the rest are packed again (or `None` is
+    /// left when nothing remains).
+    pub fn split_expired(self, now: Instant) -> (Option<Self>, Vec<UserRecord>) {
+        if self.expiry > now {
+            return (Some(self), Vec::new());
+        }
+        let (expired, live): (Vec<_>, Vec<_>) = self.users.into_iter().partition(|u| u.expiry <= now);
+        let rest = (!live.is_empty()).then(|| Self::pack(live, None));
+        (rest, expired)
+    }
+
+    /// Whether any user record shares a hash key with `taken` (the keys already in a request
+    /// for this shard): two such records in one request could be written out of order if the
+    /// first fails and the second does not.
+    pub fn conflicts(&self, taken: &KeySet) -> bool {
+        !taken.is_empty() && self.users.iter().any(|u| taken.contains(&u.hash_key))
+    }
+}
+
+/// Hash keys (already MD5 outputs, so uniformly spread): hashed by taking their low bits,
+/// since SipHash over every user record of a call would be wasted work.
+pub(crate) type KeySet = std::collections::HashSet<u128, std::hash::BuildHasherDefault<KeyHasher>>;
+
+#[derive(Debug, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.0 ^= n as u64;
+    }
+}

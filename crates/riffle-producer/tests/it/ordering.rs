@@ -1,0 +1,49 @@
+//! Records with the same partition key reach the stream in put order, also when entries fail
+//! and are retried.
+
+use crate::common::*;
+use std::collections::HashMap;
+
+/// Puts `n` records over `keys` keys to a stream whose PutRecords entries fail 30% of the
+/// time, then checks every key's records are in the stream exactly once and in put order.
+async fn order_survives_retries(aggregation: bool, name: &str) {
+    let server = flaky_server(0.3).await;
+    stream(&server, name, 3).await;
+    let p = producer(&server, quick().aggregation_enabled(aggregation).aggregation_max_count(20)).await;
+    let (n, keys) = (3000, 7);
+    let mut futures = Vec::new();
+    for i in 0..n {
+        let key = format!("key-{}", i % keys);
+        futures.push(p.put(name, &key, format!("{key}|{i}")).await.unwrap());
+        if i % 500 == 0 {
+            // Let calls fail and retry while later records for the same keys arrive.
+            tokio::task::yield_now().await;
+        }
+    }
+    let results = outcomes(futures).await;
+    p.shutdown().await;
+    assert!(results.iter().all(|r| r.is_ok()));
+    assert!(results.iter().any(|r| r.as_ref().unwrap().attempts.len() > 1), "some entries were retried");
+
+    let reads = read_all(&server, name).await;
+    assert_eq!(reads.len(), n);
+    let mut last: HashMap<String, i64> = HashMap::new();
+    for r in reads {
+        let text = String::from_utf8(r.data).unwrap();
+        let (key, i) = text.split_once('|').unwrap();
+        assert_eq!(key, r.partition_key);
+        let i: i64 = i.parse().unwrap();
+        let prev = last.insert(key.to_string(), i).unwrap_or(-1);
+        assert!(prev < i, "{key}: record {i} arrived after record {prev}");
+    }
+}
+
+#[tokio::test]
+async fn order_per_key_survives_retries_without_aggregation() {
+    order_survives_retries(false, "order-raw").await;
+}
+
+#[tokio::test]
+async fn order_per_key_survives_retries_with_aggregation() {
+    order_survives_retries(true, "order-agg").await;
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The producer benchmark of issue 5: 100-byte user records against one fresh release
+# `riffle serve` (fsync always), in one run, three ways:
+#   1. a loop of single PutRecord calls (`riffle bench put --batch 1 --concurrency 1`);
+#   2. riffle-producer (`riffle bench producer`: aggregation, collection, KPL defaults);
+#   3. aiokpl from PyPI (pinned below) through scripts/bench_producer_aiokpl.py;
+# then writes the figures and ratios into BENCHMARKS.md between the bench-producer markers
+# (the rest of the file, the bench-peers section included, is left alone).
+#
+#   scripts/bench-producer.sh                 # 10 s per run, 64 shards
+#   scripts/bench-producer.sh --duration 5 --shards 16
+#
+# Both producers run at the KPL's default RateLimit (150% of each shard's 1 MiB/s and 1,000
+# records/s); the stream has enough shards (64) that this is not what bounds them. Raw JSON
+# stays in bench-out/producer-<time>/. aiokpl is installed into
+# $RIFFLE_BENCH_CACHE/producer-venv (default ~/.cache/riffle-bench-peers).
+# Environment: RIFFLE_BENCH_BIN=/path/to/riffle uses that binary instead of building riffle-cli.
+set -euo pipefail
+
+AIOKPL_VERSION=0.2.0
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+DURATION=10
+SHARDS=64
+OUT="$ROOT/BENCHMARKS.md"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --duration) DURATION="$2"; shift 2 ;;
+    --shards) SHARDS="$2"; shift 2 ;;
+    --out) OUT="$2"; shift 2 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[bench-producer %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+RUN_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+RESULTS="$ROOT/bench-out/producer-$RUN_ID"
+mkdir -p "$RESULTS"
+CACHE="${RIFFLE_BENCH_CACHE:-$HOME/.cache/riffle-bench-peers}"
+VENV="$CACHE/producer-venv"
+export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1
+
+if [[ "$("$VENV/bin/python" -c 'import aiokpl; print(aiokpl.__version__)' 2>/dev/null || true)" != "$AIOKPL_VERSION" ]]; then
+  log "installing aiokpl==$AIOKPL_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "aiokpl==$AIOKPL_VERSION" > "$RESULTS/pip-install.log" 2>&1
+fi
+
+RIFFLE="${RIFFLE_BENCH_BIN:-}"
+if [[ -z "$RIFFLE" ]]; then
+  log "building riffle (release)"
+  (cd "$ROOT" && cargo build --release -p riffle-cli) > "$RESULTS/build.log" 2>&1 \
+    || { echo "riffle-cli does not build; see $RESULTS/build.log" >&2; exit 1; }
+  # A copy, so concurrent builds in the shared target dir cannot swap it mid-run.
+  cp "$ROOT/target/release/riffle" "$RESULTS/riffle"
+  RIFFLE="$RESULTS/riffle"
+fi
+
+DATA="$RESULTS/riffle-data"
+"$RIFFLE" serve --addr 127.0.0.1:0 --data-dir "$DATA" --fsync always > "$RESULTS/serve.log" 2>&1 &
+SERVER_PID=$!
+trap 'kill -TERM "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  PORT="$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$RESULTS/serve.log" | head -1 | sed 's/.*://' || true)"
+  [[ -n "$PORT" ]] && break
+  sleep 0.1
+done
+[[ -n "${PORT:-}" ]] || { echo "riffle serve did not start; see $RESULTS/serve.log" >&2; exit 1; }
+EP="http://127.0.0.1:$PORT"
+LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+log "creating stream bench ($SHARDS shards) on $EP"
+"$RIFFLE" bench producer --endpoint "$EP" --stream bench --shards "$SHARDS" --records 1 --json > /dev/null
+log "1/3 single PutRecord loop, $DURATION s"
+"$RIFFLE" bench put --endpoint "$EP" --stream bench --batch 1 --concurrency 1 --duration "$DURATION" --json \
+  > "$RESULTS/single.json"
+log "2/3 riffle-producer, $DURATION s"
+"$RIFFLE" bench producer --endpoint "$EP" --stream bench --duration "$DURATION" --json > "$RESULTS/producer.json"
+log "3/3 aiokpl $AIOKPL_VERSION, $DURATION s"
+"$VENV/bin/python" "$ROOT/scripts/bench_producer_aiokpl.py" --endpoint "$EP" --stream bench \
+  --duration "$DURATION" > "$RESULTS/aiokpl.json"
+LOAD_AT_END="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+VERSIONS="riffle $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+git -C "$ROOT" diff --quiet HEAD 2>/dev/null || VERSIONS="$VERSIONS (dirty tree)"
+VERSIONS="$VERSIONS; $(rustc --version); aiokpl $AIOKPL_VERSION with $("$VENV/bin/pip" freeze | grep -E '^(aiobotocore|botocore)==' | tr '\n' ' ')on $("$VENV/bin/python" --version)"
+MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | awk '{print $1, $2}'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
+
+python3 - "$RESULTS" "$OUT" "$DURATION" "$SHARDS" "$LOAD_AT_START" "$LOAD_AT_END" "$VERSIONS" "$MACHINE" <<'PY'
+import datetime, json, re, sys
+results, out, duration, shards, load0, load1, versions, machine = sys.argv[1:]
+j = lambda name: json.load(open(f"{results}/{name}.json"))
+single, producer, aiokpl = j("single"), j("producer"), j("aiokpl")
+s_rate, p_rate, a_rate = single["records_per_sec"], producer["user_records_per_sec"], aiokpl["user_records_per_sec"]
+fmt = lambda x: f"{x:,.0f}"
+ratio = lambda a, b: f"{a / b:,.0f}x" if b else "n/a"
+rows = [
+    ("loop of single PutRecord calls (`riffle bench put --batch 1 --concurrency 1`)", fmt(s_rate), fmt(s_rate),
+     "-", f"{single['records_ok']:,} written, {single['records_failed']} failed"),
+    ("**riffle-producer** (`riffle bench producer`)", fmt(p_rate), f"{producer['kinesis_records_per_sec']:,.1f}",
+     f"{producer['cpu_us_per_user_record']:.2f}", f"{producer['written']:,} written, {producer['failed']} failed"),
+    (f"aiokpl {versions.split('aiokpl ')[1].split(' ')[0]} (`scripts/bench_producer_aiokpl.py`)", fmt(a_rate),
+     f"{aiokpl['kinesis_records_per_sec']:,.1f}", f"{aiokpl['cpu_us_per_user_record']:.2f}",
+     f"{aiokpl['written']:,} written, {aiokpl['failed']} failed"),
+]
+lines = [
+    "<!-- bench-producer:begin (generated by scripts/bench-producer.sh; edits here are overwritten) -->",
+    "## Producer: user records/s (generated)",
+    "",
+    f"- Command: `scripts/bench-producer.sh --duration {duration} --shards {shards}`",
+    f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+    f"- Machine: {machine}; load average {load0} at start, {load1} at end (other engineers' builds share these cores)",
+    f"- Versions: {versions}",
+    f"- Server: one fresh release `riffle serve --fsync always` on 127.0.0.1 for all three runs, stream of {shards} shards; "
+    f"each run {duration} s of puts of 100-byte user records with distinct partition keys, then the drain; "
+    "the driver shares the cores with the server.",
+    "- user records/s counts records answered as written over the whole run, drain included; "
+    "the producers run at the KPL's default RateLimit (150% of each shard's limits), which "
+    f"{shards} shards put above what this machine reaches. CPU is the producer process's, per user record written.",
+    "",
+    "| client | user records/s | Kinesis records/s | CPU us / user record | records |",
+    "|---|--:|--:|--:|---|",
+    *[f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows],
+    "",
+    f"Ratios: riffle-producer vs the single-PutRecord loop **{ratio(p_rate, s_rate)}** "
+    f"(the KPL claims about 800x on one host); riffle-producer vs aiokpl **{ratio(p_rate, a_rate)}**.",
+    "<!-- bench-producer:end -->",
+]
+section = "\n".join(lines) + "\n"
+text = open(out).read()
+pat = re.compile(r"<!-- bench-producer:begin.*?<!-- bench-producer:end -->\n?", re.S)
+text = pat.sub(lambda _: section, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section
+open(out, "w").write(text)
+print(section)
+PY
