@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from kinesis_helpers import ACCOUNT_ID
+from kinesis_helpers import ACCOUNT_ID, unique_name, wait_status
 
 JSON_11 = "application/x-amz-json-1.1"
 AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDRIFFLETEST000000/20250101/us-east-1/kinesis/aws4_request, "
@@ -106,3 +106,25 @@ def test_unknown_members_ignored_and_sequence_numbers_are_strings(endpoint, stre
     doc = json.loads(resp)
     assert isinstance(doc["SequenceNumber"], str) and doc["SequenceNumber"].isdigit()
     assert doc["ShardId"] == "shardId-000000000000"
+
+
+def test_integer_members_floor_fractions_and_refuse_strings(endpoint, kinesis, streams):
+    """Kinesis reads an Integer member given as 2.7 as 2 (kinesalite's recordings of AWS), and
+    refuses a string with the Java deserializer's words."""
+    name = unique_name("py-float")
+    streams.created.append(name)
+    status, _, resp = _post(endpoint, "Kinesis_20131202.CreateStream",
+                            json.dumps({"StreamName": name, "ShardCount": 2.7}).encode())
+    assert status == 200, resp
+    wait_status(kinesis, name)
+    status, _, resp = _post(endpoint, "Kinesis_20131202.ListShards",
+                            json.dumps({"StreamName": name, "MaxResults": 1.99}).encode())
+    assert status == 200, resp
+    page = json.loads(resp)
+    assert len(page["Shards"]) == 1 and "NextToken" in page
+    assert len(kinesis.list_shards(StreamName=name)["Shards"]) == 2
+    status, _, resp = _post(endpoint, "Kinesis_20131202.ListShards",
+                            json.dumps({"StreamName": name, "MaxResults": "1"}).encode())
+    assert status == 400
+    assert json.loads(resp) == {"__type": "SerializationException",
+                                "message": "class java.lang.String can not be converted to an Integer"}

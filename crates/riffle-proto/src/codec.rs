@@ -225,6 +225,42 @@ fn first_bad_base64_char(v: &str) -> Option<char> {
     None
 }
 
+/// Reads an `Integer` member of the model as Kinesis does: a number with a fraction is floored
+/// and a number past 2^31-1 is capped there, then validated like any other (kinesalite's
+/// recordings of AWS; the service's `TruncatingBigNumber`). Anything but a number or null is
+/// refused with the usual type error. Use with `#[serde(default, deserialize_with = ...)]`.
+pub fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    const CAP: i64 = i32::MAX as i64;
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            // The words `aws_type_message` recognizes as an Integer member.
+            f.write_str("i64")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.min(CAP)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(i64::try_from(v).unwrap_or(CAP).min(CAP)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // `as` saturates (and maps NaN, which JSON cannot carry, to 0).
+            Ok(Some((v.floor() as i64).min(CAP)))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(V)
+        }
+    }
+    d.deserialize_option(V)
+}
+
 /// Binary data: base64 in JSON, a byte string in CBOR.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Blob(pub Bytes);
