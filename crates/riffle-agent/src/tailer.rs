@@ -1,0 +1,158 @@
+//! Follows one path: reads complete lines from an offset and notices when the path is rotated.
+//!
+//! Rotation is recognised by [`FileIdentity`], not by name or size alone:
+//! - **rename-and-create**: the path now names another inode. The old handle is drained to its
+//!   end first (lines written just before the rename are not lost), then the new file is read
+//!   from offset 0.
+//! - **copytruncate**: same inode, but shorter than our offset or with different first bytes.
+//!   Reading restarts at 0 in the new content.
+//! - **deletion**: the path is gone; the open handle is still drained.
+//!
+//! This is synchronous and poll-driven; the agent's file-notification loop decides when to poll.
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use crate::identity::FileIdentity;
+
+/// One line read from the file, without its `\n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub data: Vec<u8>,
+    /// Offset just past this line: what to checkpoint once it is acknowledged.
+    pub end_offset: u64,
+    /// The line was longer than the read limit and was cut there; the rest follows as more lines.
+    pub cut: bool,
+}
+
+/// A rotation noticed by [`Tailer::poll`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The path names a new file; the tailer has switched to it at offset 0.
+    Renamed,
+    /// The file was truncated in place; the tailer restarted at offset 0.
+    Truncated,
+    /// The path no longer exists (the open file was read to its end).
+    Missing,
+}
+
+/// What one poll produced: lines, or (once the current file is drained) a rotation.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Poll {
+    pub lines: Vec<Line>,
+    pub rotation: Option<Rotation>,
+}
+
+/// Tails one path.
+#[derive(Debug)]
+pub struct Tailer {
+    path: PathBuf,
+    file: File,
+    identity: FileIdentity,
+    offset: u64,
+}
+
+impl Tailer {
+    /// Opens `path` and starts reading at `offset` (from a checkpoint, or 0 for START_OF_FILE).
+    pub fn open_at(path: impl Into<PathBuf>, offset: u64) -> io::Result<Self> {
+        let path = path.into();
+        let file = File::open(&path)?;
+        let identity = FileIdentity::of_file(&file)?;
+        Ok(Self { path, file, identity, offset })
+    }
+
+    /// Opens `path` at its current length (END_OF_FILE). Not yet rounded to a line boundary: if
+    /// the writer is mid-line at that moment, the line's remainder is returned as a line.
+    pub fn open_at_end(path: impl Into<PathBuf>) -> io::Result<Self> {
+        let mut t = Self::open_at(path, 0)?;
+        t.offset = t.file.metadata()?.len();
+        Ok(t)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn identity(&self) -> &FileIdentity {
+        &self.identity
+    }
+
+    /// Offset just past the last line returned.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Returns up to `max_bytes` of complete lines; only when there are none, checks for rotation.
+    pub fn poll(&mut self, max_bytes: usize) -> io::Result<Poll> {
+        if !self.identity.matches(&self.file)? {
+            self.restart_current()?;
+            return Ok(Poll { lines: Vec::new(), rotation: Some(Rotation::Truncated) });
+        }
+        let lines = self.read_lines(max_bytes)?;
+        if !lines.is_empty() {
+            self.refine_identity()?;
+            return Ok(Poll { lines, rotation: None });
+        }
+        let meta = match std::fs::metadata(&self.path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Poll { lines, rotation: Some(Rotation::Missing) });
+            }
+            Err(e) => return Err(e),
+        };
+        if (meta.dev(), meta.ino()) != (self.identity.dev, self.identity.ino) {
+            self.file = File::open(&self.path)?;
+            self.restart_current()?;
+            return Ok(Poll { lines, rotation: Some(Rotation::Renamed) });
+        }
+        Ok(Poll { lines, rotation: None })
+    }
+
+    fn restart_current(&mut self) -> io::Result<()> {
+        self.identity = FileIdentity::of_file(&self.file)?;
+        self.offset = 0;
+        Ok(())
+    }
+
+    /// Lengthens a short fingerprint as the file grows, so a later copytruncate whose new
+    /// content happens to start like the old is still caught.
+    fn refine_identity(&mut self) -> io::Result<()> {
+        if self.identity.is_partial() {
+            self.identity = FileIdentity::of_file(&self.file)?;
+        }
+        Ok(())
+    }
+
+    fn read_lines(&mut self, max_bytes: usize) -> io::Result<Vec<Line>> {
+        let mut buf = vec![0u8; max_bytes.max(1)];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.file.read_at(&mut buf[filled..], self.offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let buf = &buf[..filled];
+        let mut lines = Vec::new();
+        let mut start = 0;
+        while let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') {
+            let end = start + nl;
+            lines.push(Line { data: buf[start..end].to_vec(), end_offset: self.offset + end as u64 + 1, cut: false });
+            start = end + 1;
+        }
+        // A line longer than the whole buffer would never complete: hand it out in pieces.
+        if lines.is_empty() && filled == max_bytes.max(1) {
+            lines.push(Line { data: buf.to_vec(), end_offset: self.offset + filled as u64, cut: true });
+            start = filled;
+        }
+        self.offset += start as u64;
+        Ok(lines)
+    }
+}
+
+#[cfg(test)]
+mod tests;
