@@ -155,8 +155,10 @@ def expect_cbor_error(reply: Reply, code: str, message: str | None = None, statu
     assert reply.header("content-type") == CBOR_11, f"errors must be answered in CBOR: {reply!r}"
     doc = reply.doc
     assert isinstance(doc, dict), doc
-    # A body that cannot be parsed gets a bare SerializationException (no message), as Kinesis answers.
-    assert "__type" in doc and ("message" in doc or doc["__type"] == "SerializationException"), doc
+    # A body that cannot be parsed gets a bare SerializationException, an unknown target a bare
+    # UnknownOperationException (no message), as Kinesis answers them.
+    assert "__type" in doc and ("message" in doc or doc["__type"] in ("SerializationException",
+                                                                     "UnknownOperationException")), doc
     assert doc["__type"] == code, doc
     if message is not None:
         assert doc["message"] == message, doc

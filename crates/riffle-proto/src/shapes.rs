@@ -72,6 +72,7 @@ pub struct DeleteStreamInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
+    #[serde(default, deserialize_with = "crate::codec::lenient_bool")]
     pub enforce_consumer_deletion: Option<bool>,
 }
 

@@ -6,7 +6,7 @@ use crate::fanout::EventBody;
 use crate::ops;
 use crate::state::App;
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use riffle_proto::{ApiError, ErrorCode, Operation, Protocol, encode_error};
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// Largest request body accepted. A 10 MiB PutRecords is about 13.4 MiB as base64 JSON.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// An answer's body: a whole one (every operation but one), or an event stream.
 #[derive(Debug)]
@@ -66,8 +66,11 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Re
     if let Some(op) = crate::dynamo::operation(&req) {
         return Ok(crate::dynamo::handle(app, op, req).await);
     }
-    let proto =
-        Protocol::from_content_type(req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
+    let origin = req.headers().contains_key(http::header::ORIGIN);
+    let (proto, req) = match crate::front::screen(&app, req).await {
+        Ok(pass) => pass,
+        Err(answer) => return Ok(crate::front::cors(origin, answer)),
+    };
     // A bug must cost one request a 500, never the connection or the process.
     let result = match CatchUnwind(Box::pin(answer(&app, proto, req))).await {
         Ok(r) => r,
@@ -76,17 +79,14 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Re
             Err(ApiError::internal())
         }
     };
-    Ok(respond(proto, result))
+    Ok(crate::front::cors(origin, respond(proto, result)))
 }
 
 async fn answer(app: &Arc<App>, proto: Protocol, req: Request<Incoming>) -> Result<Reply, ApiError> {
     let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let op = Operation::from_target(target);
-    if req.method() != Method::POST {
-        return Err(ApiError::new(ErrorCode::UnknownOperation, "Only POST is supported."));
-    }
-    let Some(op) = op else {
-        return Err(ApiError::new(ErrorCode::UnknownOperation, format!("Unknown operation {target}.")));
+    // Kinesis names no operation it does not know, nor says why (kinesalite's recording).
+    let Some(op) = Operation::from_target(target) else {
+        return Err(ApiError::new(ErrorCode::UnknownOperation, ""));
     };
     let (head, body) = req.into_parts();
     let body = Limited::new(body, MAX_BODY_BYTES).collect().await.map_err(|e| {

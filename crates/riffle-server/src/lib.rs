@@ -10,6 +10,7 @@ mod config;
 mod dynamo;
 mod fanout;
 mod faults;
+mod front;
 #[doc(hidden)]
 pub mod fuzzing;
 mod http;

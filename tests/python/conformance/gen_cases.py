@@ -115,8 +115,10 @@ val("delete-empty-arn", T, {"StreamARN": ""}, v("", "streamARN", f"satisfy regul
     v("", "streamARN", GE1), source="model (pattern-then-length order as kinesalite tests)")
 val("delete-bad-name-and-arn", T, {"StreamName": "a b", "StreamARN": "x"}, v("a b", "streamName", PAT),
     v("x", "streamARN", f"satisfy regular expression pattern: {ARNP}"), source="model; order riffle (no AWS source found)")
-ser("delete-enforce-string", T, {"StreamName": "s1", "EnforceConsumerDeletion": "yes"},
-    "'YES' can not be converted to an Boolean")
+ser("delete-enforce-string", T, {"StreamName": "s1", "EnforceConsumerDeletion": "maybe"},
+    "'MAYBE' can not be converted to an Boolean")
+rnf("delete-enforce-yes-accepted", T, {"StreamName": "{missing}", "EnforceConsumerDeletion": "yes"},
+    source="kinesalite (AWS converts 'true'/'false'/'1'/'0'/'yes'/'no')")
 ser("delete-enforce-number", T, {"StreamName": "s1", "EnforceConsumerDeletion": 1},
     "class java.math.BigDecimal can not be converted to an Boolean")
 ser("delete-enforce-list", T, {"StreamName": "s1", "EnforceConsumerDeletion": []}, LIST)
@@ -505,17 +507,28 @@ val("listconsumers-max", "ListStreamConsumers", {"StreamARN": "arn:aws:kinesis:u
     v(0, "maxResults", "have value greater than or equal to 1"))
 
 # ---------------- protocol
-add("proto-unknown-target", "Kinesis_20131202.NoSuchOperation", {}, 400, "UnknownOperationException",
-    "Unknown operation Kinesis_20131202.NoSuchOperation.", source="kinesalite tests (type); message riffle (AWS sends none)",
-    raw_target=True)
-add("proto-wrong-prefix", "Firehose_20150804.ListDeliveryStreams", {}, 400, "UnknownOperationException",
-    "Unknown operation Firehose_20150804.ListDeliveryStreams.", source="kinesalite tests (type); message riffle", raw_target=True)
-add("proto-missing-target", None, {}, 400, "UnknownOperationException", "Unknown operation .",
-    source="kinesalite tests (type); message riffle", raw_target=True)
-add("proto-get", "ListStreams", None, 400, "UnknownOperationException", "Only POST is supported.", method="GET",
-    source="riffle (AWS answers 403 AccessDeniedException as XML, kinesalite connection tests)")
-add("proto-put", "ListStreams", {}, 400, "UnknownOperationException", "Only POST is supported.", method="PUT",
-    source="riffle (AWS answers 403 AccessDeniedException as XML, kinesalite connection tests)")
+add("proto-unknown-target", "Kinesis_20131202.NoSuchOperation", {}, 400, "UnknownOperationException", None,
+    source="kinesalite tests (no message)", raw_target=True)
+add("proto-wrong-prefix", "Firehose_20150804.ListDeliveryStreams", {}, 400, "UnknownOperationException", None,
+    source="kinesalite tests (no message)", raw_target=True)
+add("proto-missing-target", None, {}, 400, "UnknownOperationException", None,
+    source="kinesalite tests (no message)", raw_target=True)
+add("proto-missing-target-no-body", None, "", 400, "UnknownOperationException", None,
+    source="kinesalite tests", raw_target=True)
+# What never reaches the API: XML bodies without a content type (kinesalite connection tests).
+DENIED = "Unable to determine service/operation name to be authorized"
+add("proto-get", "ListStreams", None, 403, "AccessDeniedException", DENIED, method="GET", source="kinesalite tests")
+add("proto-put", "ListStreams", {}, 403, "AccessDeniedException", DENIED, method="PUT", source="kinesalite tests")
+add("proto-delete", "ListStreams", None, 403, "AccessDeniedException", DENIED, method="DELETE",
+    source="riffle (kinesalite: AWS hangs up on DELETE; a clean 403 instead)")
+add("proto-no-content-type", None, "{}", 403, "AccessDeniedException", DENIED, content_type=None, raw_target=True,
+    source="kinesalite tests")
+add("proto-no-content-type-bad-target", "Kinesis_20131202.ListStream", None, 403, "AccessDeniedException", DENIED,
+    content_type=None, raw_target=True, source="kinesalite tests")
+add("proto-json-1.0", None, None, 403, "AccessDeniedException", DENIED, content_type="application/x-amz-json-1.0",
+    raw_target=True, source="kinesalite tests")
+add("proto-foreign-content-type", "ListStreams", "{}", 404, "UnknownOperationException", None,
+    content_type="text/plain", source="kinesalite (index.js)")
 add("proto-other-path", "ListStreams", {"Limit": 0}, 400, "ValidationException",
     vmsg(v(0, "limit", "have value greater than or equal to 1")), path="/some/other/path", source="spec (path ignored)")
 add("proto-empty-body", "ListStreams", "", 400, "SerializationException", None, source="kinesalite tests (no message)")
@@ -529,9 +542,12 @@ add("proto-null-member-ignored", "DescribeStreamSummary", {"StreamName": None}, 
     source="kinesalite (null is absent); kinesis-mock message")
 add("proto-unknown-member-ignored", "DescribeStreamSummary", {"StreamName": "{missing}", "Bogus": [1, {"a": 2}]}, 400,
     "ResourceNotFoundException", RNF, source="spec (unknown members ignored)")
-add("proto-application-json", "ListStreams", {"Limit": 0}, 400, "ValidationException",
-    vmsg(v(0, "limit", "have value greater than or equal to 1")), content_type="application/json",
-    source="riffle (kinesalite: AWS answers application/json in a deprecated envelope)")
+add("proto-application-json", "ListStreams", {"Limit": 0}, 200, "com.amazon.coral.service#UnknownOperationException",
+    None, content_type="application/json", source="kinesalite tests (deprecated envelope)")
+add("proto-application-json-no-target", None, {}, 200, "com.amazon.coral.service#UnknownOperationException",
+    None, content_type="application/json", raw_target=True, source="kinesalite tests (deprecated envelope)")
+add("proto-application-json-not-json", "ListStreams", "hello", 200, "com.amazon.coral.service#SerializationException",
+    None, content_type="application/json", source="kinesalite tests (deprecated envelope)")
 add("proto-oversized-body", "PutRecord", None, 413, "RequestEntityTooLargeException", "Request Entity Too Large",
     oversize=16 * 1024 * 1024 + 1, source="boto3#1147 (AWS: 413, no error code); type and message riffle")
 add("proto-cbor-malformed", "DescribeStreamSummary", None, 400, "SerializationException", None, cbor_hex="bf6a53747265616d4e616d65",
