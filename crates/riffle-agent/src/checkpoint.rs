@@ -118,6 +118,14 @@ impl CheckpointStore {
                 return false;
             }
         }
+        self.reset(flow, path, identity, offset);
+        true
+    }
+
+    /// Records the first checkpoint of a new content stream on `identity`'s inode, replacing
+    /// whatever was there (a copytruncated file's new content legitimately starts below the old
+    /// offset, which [`advance`](Self::advance) would refuse).
+    pub fn reset(&mut self, flow: &str, path: &Path, identity: FileIdentity, offset: u64) {
         let cp = Checkpoint {
             flow: flow.to_owned(),
             path: path.to_owned(),
@@ -125,9 +133,8 @@ impl CheckpointStore {
             offset,
             updated_unix_ms: unix_ms(SystemTime::now()),
         };
-        self.entries.insert(k, cp);
+        self.entries.insert(key(flow, &cp.identity), cp);
         self.dirty = true;
-        true
     }
 
     /// Drops checkpoints not updated since `now - ttl` (the Java agent's checkpointTimeToLiveDays).

@@ -49,6 +49,15 @@ impl FileIdentity {
         Ok(hash_prefix(file, self.fingerprint_len)?.as_deref() == Some(self.fingerprint.as_str()))
     }
 
+    /// Whether `file`, whatever its inode, starts with the bytes this identity fingerprinted: a
+    /// copy of this content stream (copytruncate's copy). An empty fingerprint matches nothing.
+    pub fn is_prefix_of(&self, file: &File) -> io::Result<bool> {
+        if self.fingerprint_len == 0 {
+            return Ok(false);
+        }
+        Ok(hash_prefix(file, self.fingerprint_len)?.as_deref() == Some(self.fingerprint.as_str()))
+    }
+
     /// Whether the fingerprint covers fewer bytes than it could; the caller should then
     /// re-take the identity (after checking [`matches`](Self::matches)) as the file grows.
     pub fn is_partial(&self) -> bool {

@@ -1,13 +1,23 @@
 //! riffle-agent: the Kinesis Agent's job in Rust — tail log files and send their lines to a
-//! stream through `riffle-producer`. **In progress** (issue 7): so far the configuration
-//! ([`config`]) and durable per-file checkpoints ([`checkpoint`]) and a single-file
-//! tailer that detects rotation ([`tailer`]); file discovery, the sender and `riffle agent` follow.
+//! stream through `riffle-producer`. [`config`] reads `agent.json`; [`tracker`] finds and follows
+//! files by inode ([`discovery`], [`tailer`], [`identity`]); [`run`] reads, sends, and advances
+//! durable [`checkpoint`]s only past what the stream acknowledged.
 
+mod acker;
+pub mod agent;
 pub mod checkpoint;
 pub mod config;
+mod cursor;
+pub mod discovery;
+mod flow;
 pub mod identity;
+mod records_shim;
+pub mod sender;
+pub mod stats;
 pub mod tailer;
+pub mod tracker;
 
+pub use agent::{AgentError, AgentOptions, run};
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointStore};
 pub use config::{AgentConfig, ConfigError, FlowConfig};
 pub use identity::FileIdentity;

@@ -9,6 +9,8 @@
 //! - **deletion**: the path is gone; the open handle is still drained.
 //!
 //! This is synchronous and poll-driven; the agent's file-notification loop decides when to poll.
+//! [`Tailer::poll`] follows a path as described above; the agent's discovery tracks files by
+//! inode itself and uses [`Tailer::read_available`], which only reads the open handle.
 
 use std::fs::File;
 use std::io;
@@ -45,6 +47,16 @@ pub struct Poll {
     pub rotation: Option<Rotation>,
 }
 
+/// What [`Tailer::read_available`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read {
+    /// Complete lines (possibly none).
+    Lines(Vec<Line>),
+    /// The file was truncated or rewritten in place; the content stream `previous` had been read
+    /// up to `offset`. The tailer now reads the new content from 0.
+    Truncated { previous: FileIdentity, offset: u64 },
+}
+
 /// Tails one path.
 #[derive(Debug)]
 pub struct Tailer {
@@ -63,12 +75,45 @@ impl Tailer {
         Ok(Self { path, file, identity, offset })
     }
 
-    /// Opens `path` at its current length (END_OF_FILE). Not yet rounded to a line boundary: if
-    /// the writer is mid-line at that moment, the line's remainder is returned as a line.
+    /// Opens `path` at its current length (END_OF_FILE), rounded back to the start of a line
+    /// the writer may be in the middle of, so that line is sent whole rather than as a tail.
     pub fn open_at_end(path: impl Into<PathBuf>) -> io::Result<Self> {
         let mut t = Self::open_at(path, 0)?;
-        t.offset = t.file.metadata()?.len();
+        t.offset = line_start_before_end(&t.file)?;
         Ok(t)
+    }
+
+    /// Adopts a file already opened (by discovery) at `offset`, without looking at the path again,
+    /// so the handle and the identity are certainly the same inode.
+    pub fn from_file(path: impl Into<PathBuf>, file: File, identity: FileIdentity, offset: u64) -> Self {
+        Self { path: path.into(), file, identity, offset }
+    }
+
+    /// Where discovery last saw this file (it follows renames by inode).
+    pub fn set_path(&mut self, path: PathBuf) {
+        self.path = path;
+    }
+
+    /// Current length of the open file.
+    pub fn file_len(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    /// Up to `max_bytes` of complete lines from the open handle only, never re-opening the path:
+    /// discovery tracks files by inode, so renames and deletions are its business. A file
+    /// truncated or rewritten in place (copytruncate) restarts at offset 0 and reports the
+    /// content stream that ended.
+    pub fn read_available(&mut self, max_bytes: usize) -> io::Result<Read> {
+        if !self.identity.matches(&self.file)? {
+            let previous = (self.identity.clone(), self.offset);
+            self.restart_current()?;
+            return Ok(Read::Truncated { previous: previous.0, offset: previous.1 });
+        }
+        let lines = self.read_lines(max_bytes)?;
+        if !lines.is_empty() {
+            self.refine_identity()?;
+        }
+        Ok(Read::Lines(lines))
     }
 
     pub fn path(&self) -> &Path {
@@ -126,7 +171,13 @@ impl Tailer {
     }
 
     fn read_lines(&mut self, max_bytes: usize) -> io::Result<Vec<Line>> {
-        let mut buf = vec![0u8; max_bytes.max(1)];
+        // Sized by what is there, so an idle poll allocates nothing.
+        let available = self.file.metadata()?.len().saturating_sub(self.offset);
+        let want = usize::try_from(available).unwrap_or(usize::MAX).min(max_bytes.max(1));
+        if want == 0 {
+            return Ok(Vec::new());
+        }
+        let mut buf = vec![0u8; want];
         let mut filled = 0;
         while filled < buf.len() {
             match self.file.read_at(&mut buf[filled..], self.offset + filled as u64) {
@@ -152,6 +203,28 @@ impl Tailer {
         self.offset += start as u64;
         Ok(lines)
     }
+}
+
+/// Offset just past the last `\n` in the file's final 64 KiB, or its length if there is none
+/// there (a line that long is taken from where we are).
+fn line_start_before_end(file: &File) -> io::Result<u64> {
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(64 * 1024);
+    let mut buf = vec![0u8; (len - start) as usize];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], start + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(match buf[..filled].iter().rposition(|&b| b == b'\n') {
+        Some(i) => start + i as u64 + 1,
+        None if start == 0 && filled > 0 => 0,
+        None => len,
+    })
 }
 
 #[cfg(test)]

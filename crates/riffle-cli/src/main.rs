@@ -1,5 +1,6 @@
 //! The `riffle` command.
 
+mod agent;
 mod bench_producer;
 mod put;
 mod serve;
@@ -29,6 +30,8 @@ enum Command {
     /// Send lines from stdin or files to a stream through the producer (aggregated, batched,
     /// retried), with progress on a terminal and a summary at the end.
     Put(put::PutArgs),
+    /// Tail files and send their lines to Kinesis, as the Kinesis Agent does (agent.json or TOML).
+    Agent(agent::AgentArgs),
     /// Print a stream's records as they arrive, from a chosen position, KPL aggregates
     /// unpacked, following splits and merges (parents before children).
     Tail(tail::TailArgs),
@@ -56,6 +59,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(*args).await,
             Command::Put(args) => put::run(args).await,
             Command::Tail(args) => tail::run(args).await,
+            Command::Agent(args) => agent::run(args).await,
             Command::Bench(BenchCommand::Producer(args)) => bench_producer::run(args).await,
             Command::Bench(BenchCommand::Other(cmd)) => {
                 let json = cmd.json();
