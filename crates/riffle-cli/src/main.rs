@@ -2,11 +2,15 @@
 
 mod agent;
 mod bench_producer;
+mod client;
+mod completions;
+mod config_file;
 mod put;
 mod serve;
+mod stream;
 mod tail;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// The request path allocates many small buffers (keys, blobs, answers); mimalloc serves them
 /// measurably faster than the system allocator under concurrency.
@@ -35,6 +39,10 @@ enum Command {
     /// Print a stream's records as they arrive, from a chosen position, KPL aggregates
     /// unpacked, following splits and merges (parents before children).
     Tail(tail::TailArgs),
+    /// Create, list, describe, delete and reshard streams on any Kinesis endpoint.
+    Stream(stream::StreamArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
 }
 
 /// `riffle bench`: riffle-bench's workloads, plus the producer's (which needs the AWS SDK that
@@ -59,6 +67,11 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(*args).await,
             Command::Put(args) => put::run(args).await,
             Command::Tail(args) => tail::run(args).await,
+            Command::Stream(args) => stream::run(args).await,
+            Command::Completions(args) => {
+                completions::run(&args, &mut Cli::command());
+                Ok(())
+            }
             Command::Agent(args) => agent::run(args).await,
             Command::Bench(BenchCommand::Producer(args)) => bench_producer::run(args).await,
             Command::Bench(BenchCommand::Other(cmd)) => {

@@ -19,13 +19,8 @@ pub struct PutArgs {
     stream: String,
     /// Files to read lines from, in order; none or `-` reads stdin.
     files: Vec<PathBuf>,
-    /// Kinesis endpoint, e.g. http://127.0.0.1:4567 for `riffle serve` (default: AWS's for the
-    /// region). Credentials come from the standard AWS chain.
-    #[arg(long, env = "AWS_ENDPOINT_URL_KINESIS")]
-    endpoint_url: Option<String>,
-    /// AWS region (default: from the environment or profile).
-    #[arg(long)]
-    region: Option<String>,
+    #[command(flatten)]
+    endpoint: crate::client::Endpoint,
     /// One partition key for every line (default: the line's number, which spreads lines over
     /// the shards). Lines with one key stay in order.
     #[arg(long)]
@@ -62,10 +57,10 @@ pub async fn run(args: PutArgs) -> anyhow::Result<()> {
         }
         None => ProducerConfig::new(),
     };
-    if let Some(url) = &args.endpoint_url {
+    if let Some(url) = &args.endpoint.endpoint_url {
         config = config.endpoint_url(url);
     }
-    if let Some(region) = &args.region {
+    if let Some(region) = &args.endpoint.region {
         config = config.region(region);
     }
     if args.no_aggregation {

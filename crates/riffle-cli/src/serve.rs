@@ -10,6 +10,10 @@ use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Read settings from this TOML file's `[serve]` table (keys: these flags without their
+    /// dashes); flags given here override it. Default: ./riffle.toml if it exists.
+    #[arg(long, value_name = "PATH", env = "RIFFLE_CONFIG")]
+    config: Option<PathBuf>,
     /// Address to listen on (HTTP/1.1 and HTTP/2 on one port).
     #[arg(long, default_value = "127.0.0.1:4567", env = "RIFFLE_ADDR")]
     addr: SocketAddr,
@@ -154,6 +158,14 @@ fn describe(policy: FsyncPolicy) -> String {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let args = match crate::config_file::choose(args.config.as_deref()) {
+        Some(path) => {
+            let file = crate::config_file::RiffleToml::load(&path)?;
+            let cli = crate::config_file::subcommand_args("serve");
+            crate::config_file::layered("serve", &file.serve, &cli, &path)?
+        }
+        None => args,
+    };
     let auth = auth_config(&args)?;
     let auth_banner = match &auth {
         Some(a) => format!(", SigV4 auth on ({} access key{})", a.keys.len(), if a.keys.len() == 1 { "" } else { "s" }),

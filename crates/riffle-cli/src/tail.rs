@@ -40,13 +40,8 @@ pub struct TailArgs {
     /// Stop after this many records.
     #[arg(long, short = 'n')]
     count: Option<u64>,
-    /// Kinesis endpoint, e.g. http://127.0.0.1:4567 for `riffle serve` (default: AWS's for the
-    /// region). Credentials come from the standard AWS chain.
-    #[arg(long, env = "AWS_ENDPOINT_URL_KINESIS")]
-    endpoint_url: Option<String>,
-    /// AWS region (default: from the environment or profile).
-    #[arg(long)]
-    region: Option<String>,
+    #[command(flatten)]
+    endpoint: crate::client::Endpoint,
 }
 
 fn parse_time(s: &str) -> anyhow::Result<SystemTime> {
@@ -80,7 +75,7 @@ pub async fn run(args: TailArgs) -> anyhow::Result<()> {
             From::Latest => InitialPosition::Latest,
         },
     };
-    let client = riffle_consumer::kinesis_client(args.endpoint_url.as_deref(), args.region.as_deref()).await;
+    let client = args.endpoint.kinesis_client().await;
     let (tx, mut rx) = mpsc::channel(1024);
     let reader = tokio::spawn(StreamReader::new(client, &args.stream, start).run(tx));
     let mut out = std::io::stdout().lock();
