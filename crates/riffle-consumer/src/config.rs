@@ -48,6 +48,8 @@ pub struct ConsumerConfig {
     pub(crate) poison: PoisonPolicy,
     pub(crate) dead_letter: DeadLetterSink,
     pub(crate) graceful_shutdown_timeout: Duration,
+    pub(crate) graceful_lease_handoff: bool,
+    pub(crate) graceful_lease_handoff_timeout: Option<Duration>,
     pub(crate) endpoint_url: Option<String>,
     pub(crate) region: Option<String>,
 }
@@ -74,6 +76,8 @@ impl ConsumerConfig {
             poison: PoisonPolicy::default(),
             dead_letter: DeadLetterSink::log(),
             graceful_shutdown_timeout: Duration::from_secs(30),
+            graceful_lease_handoff: true,
+            graceful_lease_handoff_timeout: None,
             endpoint_url: None,
             region: None,
         }
@@ -102,6 +106,22 @@ impl ConsumerConfig {
     /// every third of it.
     pub fn failover_time(mut self, d: Duration) -> Self {
         self.failover_time = d;
+        self
+    }
+
+    /// Steal leases by graceful handoff (default on, as in KCL 3): the worker losing a lease to a
+    /// live peer gets `shutdown_requested` and may checkpoint before the thief starts, so no
+    /// record is processed twice. Off: the thief starts at once from the last checkpoint and the
+    /// loser stops at its next renewal (the KCL 2 behaviour, with that window of duplicates).
+    pub fn graceful_lease_handoff(mut self, on: bool) -> Self {
+        self.graceful_lease_handoff = on;
+        self
+    }
+
+    /// How long a thief waits for the previous owner to finish a handoff before it starts
+    /// anyway (default: the failover time — a live owner notices within a third of it).
+    pub fn graceful_lease_handoff_timeout(mut self, d: Duration) -> Self {
+        self.graceful_lease_handoff_timeout = Some(d);
         self
     }
 
@@ -176,6 +196,10 @@ impl ConsumerConfig {
 
     pub(crate) fn renew_interval(&self) -> Duration {
         (self.failover_time / 3).saturating_sub(Duration::from_millis(25)).max(Duration::from_millis(10))
+    }
+
+    pub(crate) fn handoff_timeout(&self) -> Duration {
+        self.graceful_lease_handoff_timeout.unwrap_or(self.failover_time)
     }
 
     pub(crate) fn take_interval(&self) -> Duration {

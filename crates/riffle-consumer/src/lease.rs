@@ -17,6 +17,7 @@ pub(crate) const PENDING: &str = "pendingCheckpoint";
 pub(crate) const PENDING_SUB: &str = "pendingCheckpointSubSequenceNumber";
 pub(crate) const PENDING_STATE: &str = "pendingCheckpointState";
 pub(crate) const OWNER_SWITCHES: &str = "ownerSwitchesSinceCheckpoint";
+pub(crate) const CHECKPOINT_OWNER: &str = "checkpointOwner";
 pub(crate) const PARENTS: &str = "parentShardId";
 pub(crate) const CHILDREN: &str = "childShardIds";
 pub(crate) const STARTING_HASH_KEY: &str = "startingHashKey";
@@ -33,6 +34,9 @@ pub struct Lease {
     pub owner: Option<String>,
     /// Bumped by every write: liveness for others, and the fence of every conditional write.
     pub counter: u64,
+    /// During a graceful handoff (KCL 3's attribute): the previous owner, still allowed to
+    /// checkpoint while it shuts its processor down; the new owner starts once it is gone.
+    pub checkpoint_owner: Option<String>,
     pub checkpoint: Checkpoint,
     /// A prepared (two-phase) checkpoint not yet committed, with the application's state.
     pub pending_checkpoint: Option<(Checkpoint, Option<Vec<u8>>)>,
@@ -50,6 +54,7 @@ impl Lease {
             key: key.into(),
             owner: None,
             counter: 0,
+            checkpoint_owner: None,
             checkpoint,
             pending_checkpoint: None,
             owner_switches_since_checkpoint: 0,
@@ -70,6 +75,9 @@ impl Lease {
             item.insert(LEASE_OWNER.into(), s(owner));
         }
         item.insert(LEASE_COUNTER.into(), n(self.counter));
+        if let Some(previous) = &self.checkpoint_owner {
+            item.insert(CHECKPOINT_OWNER.into(), s(previous));
+        }
         let (cp, sub) = self.checkpoint.to_stored();
         item.insert(CHECKPOINT.into(), s(cp));
         item.insert(CHECKPOINT_SUB.into(), n(sub));
@@ -119,6 +127,7 @@ impl Lease {
         Ok(Self {
             owner: get_s(item, LEASE_OWNER)?,
             counter: get_n(item, LEASE_COUNTER)?.unwrap_or(0),
+            checkpoint_owner: get_s(item, CHECKPOINT_OWNER)?,
             checkpoint,
             pending_checkpoint: pending,
             owner_switches_since_checkpoint: get_n(item, OWNER_SWITCHES)?.unwrap_or(0),
@@ -176,6 +185,7 @@ mod tests {
             key: "shardId-000000000002".into(),
             owner: Some("w1".into()),
             counter: 7,
+            checkpoint_owner: Some("w0".into()),
             checkpoint: Checkpoint::At(SequencePosition::new("4000000", 3)),
             pending_checkpoint: Some((Checkpoint::At(SequencePosition::new("4000009", 0)), Some(vec![1, 2]))),
             owner_switches_since_checkpoint: 2,

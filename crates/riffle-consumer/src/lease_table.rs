@@ -22,6 +22,17 @@ pub(crate) enum FencedWrite {
     Prepare(Checkpoint, Option<Vec<u8>>),
     Children(Vec<String>),
     Release,
+    /// The new owner ends a handoff the previous owner did not finish in time.
+    ClaimCheckpoint,
+}
+
+/// What a [`FencedWrite`] is conditioned on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Fence {
+    /// The holder's last written `leaseCounter`.
+    Counter(u64),
+    /// Being the lease's `checkpointOwner` (the previous owner, during a graceful handoff).
+    Handoff,
 }
 
 /// A handle on one application's lease table.
@@ -157,49 +168,78 @@ impl LeaseTable {
 
     /// Takes `seen` for `owner` if nobody wrote it since it was read; returns the new counter.
     pub async fn take(&self, seen: &Lease, owner: &str) -> Result<u64, LeaseTableError> {
+        self.take_from(seen, owner, None).await
+    }
+
+    /// Takes `seen` for `owner`, as [`LeaseTable::take`]. With `handoff_from`, the previous
+    /// owner (alive, being stolen from) stays the lease's `checkpointOwner` until it has
+    /// checkpointed and let go; without, any stale `checkpointOwner` is cleared.
+    pub async fn take_from(
+        &self,
+        seen: &Lease,
+        owner: &str,
+        handoff_from: Option<&str>,
+    ) -> Result<u64, LeaseTableError> {
         let next = seen.counter + 1;
         let switched = seen.owner.as_deref() != Some(owner);
         let switches = seen.owner_switches_since_checkpoint + u64::from(switched);
-        self.client
+        let req = self
+            .client
             .update_item()
             .table_name(&self.name)
             .key(LEASE_KEY, s(&seen.key))
-            .update_expression("SET #o = :me, #c = :next, #sw = :sw")
             .condition_expression("#c = :seen")
             .expression_attribute_names("#o", LEASE_OWNER)
             .expression_attribute_names("#c", LEASE_COUNTER)
             .expression_attribute_names("#sw", OWNER_SWITCHES)
+            .expression_attribute_names("#co", CHECKPOINT_OWNER)
             .expression_attribute_values(":me", s(owner))
             .expression_attribute_values(":next", n(next))
             .expression_attribute_values(":seen", n(seen.counter))
-            .expression_attribute_values(":sw", n(switches))
-            .send()
-            .await
-            .map_err(|e| classify("UpdateItem", &seen.key, e))?;
+            .expression_attribute_values(":sw", n(switches));
+        let req = match handoff_from {
+            Some(previous) => req
+                .update_expression("SET #o = :me, #c = :next, #sw = :sw, #co = :prev")
+                .expression_attribute_values(":prev", s(previous)),
+            None => req.update_expression("SET #o = :me, #c = :next, #sw = :sw REMOVE #co"),
+        };
+        req.send().await.map_err(|e| classify("UpdateItem", &seen.key, e))?;
         Ok(next)
     }
 
-    /// A write by the lease's holder, expecting `counter` and `owner`; bumps the counter.
+    /// A write by the lease's holder. Under [`Fence::Counter`] it expects that counter and
+    /// `owner`, and bumps the counter. Under [`Fence::Handoff`] — the previous owner finishing a
+    /// graceful handoff — it expects `owner` as `checkpointOwner` and leaves the counter, which
+    /// is the new owner's, alone; there `Release` gives up the checkpoint ownership.
     pub(crate) async fn fenced_write(
         &self,
         key: &str,
         owner: &str,
-        counter: u64,
+        fence: Fence,
         write: &FencedWrite,
     ) -> Result<(), LeaseTableError> {
-        let mut set = vec!["#c = :next"];
+        let mut set = Vec::new();
         let mut remove: Vec<&str> = Vec::new();
         let mut req = self
             .client
             .update_item()
             .table_name(&self.name)
             .key(LEASE_KEY, s(key))
-            .condition_expression("#c = :seen AND #o = :me")
-            .expression_attribute_names("#c", LEASE_COUNTER)
-            .expression_attribute_names("#o", LEASE_OWNER)
-            .expression_attribute_values(":next", n(counter + 1))
-            .expression_attribute_values(":seen", n(counter))
             .expression_attribute_values(":me", s(owner));
+        match fence {
+            Fence::Counter(counter) => {
+                set.push("#c = :next");
+                req = req
+                    .condition_expression("#c = :seen AND #o = :me")
+                    .expression_attribute_names("#c", LEASE_COUNTER)
+                    .expression_attribute_names("#o", LEASE_OWNER)
+                    .expression_attribute_values(":next", n(counter + 1))
+                    .expression_attribute_values(":seen", n(counter));
+            }
+            Fence::Handoff => {
+                req = req.condition_expression("#co = :me").expression_attribute_names("#co", CHECKPOINT_OWNER);
+            }
+        }
         match write {
             FencedWrite::Renew => {}
             FencedWrite::Checkpoint(cp) => {
@@ -240,11 +280,26 @@ impl LeaseTable {
                     .expression_attribute_names("#ch", CHILDREN)
                     .expression_attribute_values(":ch", AttributeValue::Ss(children.clone()));
             }
-            FencedWrite::Release => remove.push("#o"),
+            FencedWrite::Release => match fence {
+                Fence::Counter(_) => remove.push("#o"),
+                Fence::Handoff => remove.push("#co"),
+            },
+            FencedWrite::ClaimCheckpoint => {
+                remove.push("#co");
+                req = req.expression_attribute_names("#co", CHECKPOINT_OWNER);
+            }
         }
-        let mut expr = format!("SET {}", set.join(", "));
+        if set.is_empty() && remove.is_empty() {
+            // A renewal during a handoff: the counter is the new owner's to bump.
+            return Ok(());
+        }
+        let mut expr = String::new();
+        if !set.is_empty() {
+            expr.push_str(&format!("SET {}", set.join(", ")));
+        }
         if !remove.is_empty() {
             expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+            expr = expr.trim_start().to_string();
         }
         req.update_expression(expr).send().await.map_err(|e| classify("UpdateItem", key, e))?;
         Ok(())

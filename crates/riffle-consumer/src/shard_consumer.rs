@@ -24,6 +24,8 @@ pub(crate) enum Exit {
     /// Processed to the end and checkpointed SHARD_END.
     ShardEnded,
     LeaseLost,
+    /// A peer stole the lease; the processor had its chance to checkpoint and we let go.
+    HandedOff,
     /// Graceful shutdown: the processor had its chance to checkpoint; release the lease.
     Shutdown,
     /// Stopped on a poison record (policy StopShard): keep the lease, do not restart.
@@ -52,6 +54,9 @@ enum Step<T> {
 impl<P: RecordProcessor> ShardConsumer<P> {
     pub async fn run(mut self) -> Exit {
         let shard = self.snapshot.key.clone();
+        if let Err(exit) = self.await_handoff().await {
+            return self.finish(exit).await;
+        }
         if let Err(exit) = self.wait_for_parents().await {
             return self.finish(exit).await;
         }
@@ -77,6 +82,7 @@ impl<P: RecordProcessor> ShardConsumer<P> {
             let batch = tokio::select! {
                 biased;
                 _ = lease.lost() => return self.finish(Exit::LeaseLost).await,
+                _ = lease.handoff_requested() => return self.finish_handoff(&mut checkpointer).await,
                 _ = requested(&mut shutdown) => return self.finish_shutdown(&mut checkpointer).await,
                 b = fetcher.next() => b,
             };
@@ -96,6 +102,9 @@ impl<P: RecordProcessor> ShardConsumer<P> {
             }
             if self.lease.is_lost() {
                 return self.finish(Exit::LeaseLost).await;
+            }
+            if self.lease.is_handing_off() {
+                return self.finish_handoff(&mut checkpointer).await;
             }
             if let Some(children) = batch.shard_end {
                 return self.end_of_shard(children, &mut checkpointer).await;
@@ -132,6 +141,50 @@ impl<P: RecordProcessor> ShardConsumer<P> {
         }
     }
 
+    /// After a steal by graceful handoff, waits until the previous owner has checkpointed and
+    /// let go (or the handoff timeout passed, then claims the checkpoint), and rereads the lease
+    /// so processing resumes from that last checkpoint.
+    async fn await_handoff(&mut self) -> Result<(), Exit> {
+        let started = tokio::time::Instant::now();
+        loop {
+            let Some(previous) =
+                self.snapshot.checkpoint_owner.clone().filter(|o| Some(o) != self.snapshot.owner.as_ref())
+            else {
+                return Ok(());
+            };
+            if started.elapsed() >= self.config.handoff_timeout() {
+                tracing::warn!(shard = %self.snapshot.key, %previous, "previous owner did not hand the lease off in time; starting anyway");
+                return match self.lease.write(&FencedWrite::ClaimCheckpoint).await {
+                    Ok(()) => self.reread().await,
+                    Err(_) => Err(Exit::LeaseLost),
+                };
+            }
+            tokio::select! {
+                _ = self.lease.lost() => return Err(Exit::LeaseLost),
+                _ = requested(&mut self.shutdown) => return Err(Exit::Shutdown),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+            }
+            self.reread().await?;
+        }
+    }
+
+    async fn reread(&mut self) -> Result<(), Exit> {
+        match self.table.get(&self.snapshot.key).await {
+            Ok(Some(l)) if l.owner == self.snapshot.owner => {
+                self.snapshot = l;
+                Ok(())
+            }
+            Ok(_) => {
+                self.lease.mark_lost();
+                Err(Exit::LeaseLost)
+            }
+            Err(e) => {
+                tracing::warn!(shard = %self.snapshot.key, error = %e, "cannot reread lease during a handoff");
+                Ok(())
+            }
+        }
+    }
+
     /// A child starts only when each parent's lease is gone (finished and cleaned up) or at
     /// SHARD_END.
     async fn wait_for_parents(&mut self) -> Result<(), Exit> {
@@ -146,7 +199,12 @@ impl<P: RecordProcessor> ShardConsumer<P> {
                     }
                 }
                 tokio::select! {
+                    biased;
                     _ = self.lease.lost() => return Err(Exit::LeaseLost),
+                    _ = self.lease.handoff_requested() => {
+                        let _ = self.lease.write(&FencedWrite::Release).await;
+                        return Err(Exit::HandedOff);
+                    }
                     _ = requested(&mut self.shutdown) => return Err(Exit::Shutdown),
                     _ = tokio::time::sleep(self.config.parent_poll_interval) => {}
                 }
@@ -233,6 +291,19 @@ impl<P: RecordProcessor> ShardConsumer<P> {
             let why = format!("application didn't checkpoint at end of shard {shard}; its children cannot start");
             tracing::error!("{why}");
             Exit::Failed(why)
+        }
+    }
+
+    /// A peer stole the lease: the processor may checkpoint (fenced on `checkpointOwner`), then
+    /// we let go so the thief starts right after our last checkpoint.
+    async fn finish_handoff(&mut self, cp: &mut Checkpointer) -> Exit {
+        if self.lease.is_lost() {
+            return self.finish(Exit::LeaseLost).await;
+        }
+        self.processor.shutdown_requested(cp).await;
+        match self.lease.write(&FencedWrite::Release).await {
+            Ok(()) => Exit::HandedOff,
+            Err(_) => self.finish(Exit::LeaseLost).await,
         }
     }
 

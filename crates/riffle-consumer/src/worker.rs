@@ -204,6 +204,18 @@ impl<F: ProcessorFactory> Core<F> {
         for key in lost {
             self.drop_lease(&key, true);
         }
+        // A handoff asked of a lease with no processor running: nothing to checkpoint, let go.
+        let idle: Vec<Arc<HeldLease>> = self
+            .held
+            .lock()
+            .values()
+            .filter(|l| l.is_handing_off() && !self.running.contains_key(&l.key))
+            .cloned()
+            .collect();
+        for lease in idle {
+            let _ = lease.write(&FencedWrite::Release).await;
+            self.drop_lease(&lease.key, true);
+        }
         let failover = self.config.failover_time;
         let views: Vec<View> = leases
             .iter()
@@ -214,7 +226,8 @@ impl<F: ProcessorFactory> Core<F> {
                 expired: self.tracker.is_expired(l, now, failover),
             })
             .collect();
-        let held: HashSet<String> = self.held.lock().keys().cloned().collect();
+        let held: HashSet<String> =
+            self.held.lock().iter().filter(|(_, l)| !l.is_handing_off()).map(|(k, _)| k.clone()).collect();
         let limits = Limits {
             max_leases_for_worker: self.config.max_leases_for_worker,
             max_leases_to_steal: self.config.max_leases_to_steal,
@@ -223,10 +236,11 @@ impl<F: ProcessorFactory> Core<F> {
         let by_key: HashMap<&str, &Lease> = leases.iter().map(|l| (l.key.as_str(), l)).collect();
         for key in plan.into_iter().filter(|k| !self.running.contains_key(k)) {
             let seen = by_key[key.as_str()];
-            match self.table.take(seen, &self.id).await {
+            let stolen =
+                seen.owner.as_deref().is_some_and(|o| o != &*self.id) && !self.tracker.is_expired(seen, now, failover);
+            let handoff_from = seen.owner.as_deref().filter(|_| stolen && self.config.graceful_lease_handoff);
+            match self.table.take_from(seen, &self.id, handoff_from).await {
                 Ok(counter) => {
-                    let stolen = seen.owner.as_deref().is_some_and(|o| o != &*self.id)
-                        && !self.tracker.is_expired(seen, now, failover);
                     tracing::info!(worker = %self.id, shard = %key, from = ?seen.owner, stolen, "took lease");
                     metrics::worker_count(if stolen { names::STOLEN_LEASES } else { names::TAKEN_LEASES }, &self.id, 1);
                     let lease = HeldLease::new(key.clone(), self.id.clone(), self.table.clone(), counter);
@@ -289,7 +303,7 @@ impl<F: ProcessorFactory> Core<F> {
                 self.sync().await;
                 self.cycle().await;
             }
-            Exit::LeaseLost => self.drop_lease(&key, true),
+            Exit::LeaseLost | Exit::HandedOff => self.drop_lease(&key, true),
             Exit::Shutdown => {}
             Exit::Stopped(_) => {
                 self.stopped.insert(key);

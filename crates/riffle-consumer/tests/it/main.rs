@@ -5,6 +5,7 @@
 mod common;
 mod failover;
 mod fanout;
+mod handoff;
 mod leases;
 mod poison;
 mod process;
