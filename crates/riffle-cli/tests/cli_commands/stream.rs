@@ -114,3 +114,19 @@ fn errors_say_what_to_do_next() {
     let err = fails(&["stream", "list", "--endpoint-url", &nowhere]);
     assert!(err.contains(&format!("cannot reach {nowhere} — is `riffle serve` running?")), "{err}");
 }
+
+/// `riffle serve` takes any credentials, so a fresh machine with none configured still works
+/// against it: placeholder credentials sign requests to a loopback endpoint.
+#[test]
+fn a_local_server_needs_no_configured_credentials() {
+    let (server, dir) = server(&[]);
+    let out = std::process::Command::new(super::bin())
+        .args(["stream", "list", "-o", "json", "--endpoint-url", &server.endpoint()])
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    let listed: Value = serde_json::from_str(&super::stdout_of(&out, &["stream", "list"])).unwrap();
+    assert_eq!(listed, serde_json::json!({ "streams": [] }));
+}
