@@ -17,7 +17,7 @@ use crate::config::AgentConfig;
 use crate::cursor::{self, Cursors};
 use crate::discovery::Matcher;
 use crate::flow::FlowLoop;
-use crate::records_shim::RecordBuilder;
+use crate::records::RecordBuilder;
 use crate::sender::{self, StartError};
 use crate::stats::FlowStats;
 use crate::tracker::{FileTracker, TrackerOptions};

@@ -23,7 +23,7 @@ use crate::acker::{Pending, Sent};
 use crate::checkpoint::CheckpointStore;
 use crate::config::FlowConfig;
 use crate::cursor::{Cursor, Cursors};
-use crate::records_shim::{BuiltRecord, RecordBuilder};
+use crate::records::{BuiltRecord, RecordBuilder};
 use crate::sender::partition_key;
 use crate::stats::FlowStats;
 use crate::tracker::{Event, FileTracker};

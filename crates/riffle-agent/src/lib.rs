@@ -12,7 +12,6 @@ pub mod discovery;
 mod flow;
 pub mod identity;
 pub mod records;
-mod records_shim;
 pub mod sender;
 pub mod stats;
 pub mod tailer;

@@ -220,3 +220,48 @@ async fn a_missing_stream_is_an_error_at_start() {
     assert!(matches!(err, AgentError::Start(_)), "{message}");
     assert!(message.contains("no-such-stream") && message.contains("does not exist"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_options_apply_end_to_end() {
+    let server = TestServer::start().await;
+    let client = server.client().await;
+    create_active_stream(&client, "shaped", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("logs")).unwrap();
+    fs::create_dir(dir.path().join("csv")).unwrap();
+    let json = serde_json::json!({
+        "checkpointFile": dir.path().join("state/checkpoints.json"),
+        "kinesis.endpoint": server.endpoint(),
+        "awsAccessKeyId": "AKIDTEST",
+        "awsSecretAccessKey": "secret",
+        "flows": [
+            {
+                "filePattern": dir.path().join("logs/*.log"),
+                "kinesisStream": "shaped",
+                "initialPosition": "START_OF_FILE",
+                "multiLineStartPattern": "^\\d{4}-",
+                "skipHeaderLines": 1
+            },
+            {
+                "filePattern": dir.path().join("csv/*.csv"),
+                "kinesisStream": "shaped",
+                "initialPosition": "START_OF_FILE",
+                "dataProcessingOptions": [{"optionName": "CSVTOJSON", "customFieldNames": ["id", "name"]}]
+            }
+        ]
+    });
+    let agent = start(AgentConfig::from_json_str(&json.to_string()).unwrap());
+    let trace = "2026-01-01 ERROR boom\n  at a.b(C.java:1)\n  at d.e(F.java:2)\n";
+    fs::write(dir.path().join("logs/app.log"), format!("# header\n{trace}2026-01-02 INFO ok\n")).unwrap();
+    fs::write(dir.path().join("csv/people.csv"), "1,ada\n2,grace\n").unwrap();
+    // The last multi-line record completes once its file has been quiet for a moment.
+    let expected: Vec<String> = vec![
+        trace.trim_end().to_string(),
+        "2026-01-02 INFO ok".into(),
+        r#"{"id":"1","name":"ada"}"#.into(),
+        r#"{"id":"2","name":"grace"}"#.into(),
+    ];
+    let got = wait_for(&client, "shaped", &expected).await;
+    agent.stop().await;
+    assert_exactly_once(&got, &expected);
+}
