@@ -5,6 +5,7 @@ mod bench_producer;
 mod client;
 mod completions;
 mod config_file;
+mod metrics;
 mod put;
 mod serve;
 mod stream;

@@ -34,6 +34,10 @@ pub struct PutArgs {
     /// Append records that cannot be written to this file, as JSON lines.
     #[arg(long, value_name = "FILE")]
     dead_letter: Option<PathBuf>,
+    /// Serve the producer's metrics (the KPL's names) and the process's at
+    /// http://HOST:PORT/metrics while it runs.
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Default)]
@@ -46,6 +50,9 @@ struct Tally {
 }
 
 pub async fn run(args: PutArgs) -> anyhow::Result<()> {
+    if let Some(addr) = args.metrics_addr {
+        crate::metrics::serve_process_metrics(addr).await?;
+    }
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// Address to listen on (HTTP/1.1 and HTTP/2 on one port).
     #[arg(long, default_value = "127.0.0.1:4567", env = "RIFFLE_ADDR")]
     addr: SocketAddr,
+    /// Also serve Prometheus metrics at http://HOST:PORT/metrics (the API port serves them at
+    /// /metrics too, except under --auth).
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<SocketAddr>,
     /// Directory for the durable log and catalog.
     #[arg(long, default_value = "riffle-data", env = "RIFFLE_DATA_DIR", conflicts_with = "in_memory")]
     data_dir: PathBuf,
@@ -173,6 +177,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let config = ServerConfig {
         addr: args.addr,
+        metrics_addr: args.metrics_addr,
         storage: if args.in_memory { Storage::InMemory } else { Storage::Disk(args.data_dir.clone()) },
         fsync: args.fsync,
         region: args.region,
@@ -211,7 +216,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(cert) => format!(", self-signed TLS certificate in {}", cert.display()),
         None => String::new(),
     };
-    println!("riffle listening on {}://{}, data in {data}{tls}{auth_banner}", server.scheme(), server.local_addr());
+    let metrics = match server.metrics_addr() {
+        Some(a) => format!(", metrics on http://{a}/metrics"),
+        None => String::new(),
+    };
+    println!(
+        "riffle listening on {}://{}, data in {data}{tls}{auth_banner}{metrics}",
+        server.scheme(),
+        server.local_addr()
+    );
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await;

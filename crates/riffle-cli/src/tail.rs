@@ -42,6 +42,9 @@ pub struct TailArgs {
     count: Option<u64>,
     #[command(flatten)]
     endpoint: crate::client::Endpoint,
+    /// Serve the reader's and the process's metrics at http://HOST:PORT/metrics while it runs.
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 fn parse_time(s: &str) -> anyhow::Result<SystemTime> {
@@ -68,6 +71,9 @@ fn line(format: Format, shard: &str, r: &Record) -> String {
 }
 
 pub async fn run(args: TailArgs) -> anyhow::Result<()> {
+    if let Some(addr) = args.metrics_addr {
+        crate::metrics::serve_process_metrics(addr).await?;
+    }
     let start = match &args.at_timestamp {
         Some(t) => InitialPosition::AtTimestamp(parse_time(t)?),
         None => match args.from {

@@ -44,6 +44,8 @@ pub(crate) struct Span {
     pub last_counter: u64,
     pub first_arrival: i64,
     pub last_arrival: i64,
+    /// Bytes of this shard's blocks in the segment (bodies as stored), for disk usage.
+    pub bytes: u64,
 }
 
 /// A shard's counters as the writer tracks them (also what a checkpoint records).
@@ -158,6 +160,7 @@ impl Index {
                 last_counter: last.last_counter(),
                 first_arrival: first.first_arrival,
                 last_arrival: last.last_arrival,
+                bytes: refs.iter().map(|b| u64::from(b.len)).sum(),
             });
             e.next_counter = e.next_counter.max(last.last_counter() + 1);
             e.last_arrival = e.last_arrival.max(last.last_arrival);
@@ -191,6 +194,7 @@ impl Index {
                 Some(s) if s.seg == seg_id => {
                     s.last_counter = b.last_counter();
                     s.last_arrival = b.last_arrival;
+                    s.bytes += u64::from(b.len);
                 }
                 _ => {
                     e.spans.push(Span {
@@ -199,6 +203,7 @@ impl Index {
                         last_counter: b.last_counter(),
                         first_arrival: b.first_arrival,
                         last_arrival: b.last_arrival,
+                        bytes: u64::from(b.len),
                     });
                     seg.shards.push(p.shard);
                 }

@@ -20,6 +20,7 @@
 mod error;
 mod format;
 mod index;
+mod observer;
 mod reader;
 mod recovery;
 mod retention;
@@ -31,6 +32,7 @@ mod writer;
 mod tests;
 
 pub use error::LogError;
+pub use observer::{DiskUsage, LogObserver};
 
 use bytes::Bytes;
 use error::io_err;
@@ -71,11 +73,13 @@ pub struct LogOptions {
     /// How many sealed segments' block lists stay in memory (LRU); the rest are rebuilt from
     /// their frame headers when read. Each costs about 48 bytes per block. Default 32.
     pub index_cache_segments: usize,
+    /// Told of every group commit and fsync (for metrics). Default none.
+    pub observer: Option<Arc<dyn LogObserver>>,
 }
 
 impl Default for LogOptions {
     fn default() -> Self {
-        Self { fsync: FsyncPolicy::Always, segment_bytes: 128 * 1024 * 1024, index_cache_segments: 32 }
+        Self { fsync: FsyncPolicy::Always, segment_bytes: 128 * 1024 * 1024, index_cache_segments: 32, observer: None }
     }
 }
 
@@ -195,7 +199,7 @@ impl Log {
         let entry =
             SegmentEntry { file: Arc::clone(&active.file), path: Arc::clone(&active.path), len, shards: Vec::new() };
         index.activate(active.id, entry, None);
-        let shared = Arc::new(Shared::new(dir.to_path_buf(), index, rec.cache));
+        let shared = Arc::new(Shared::new(dir.to_path_buf(), index, rec.cache, opts.observer.clone()));
         Stats::add(&shared.stats.segments_created, 1);
         Stats::add(&shared.stats.fsyncs, 2);
         let (tx, rx) = mpsc::channel();
@@ -323,6 +327,19 @@ impl Log {
 
     pub fn stats(&self) -> LogStats {
         self.handle.shared.stats.snapshot()
+    }
+
+    /// Segments and bytes on disk now, in total and per live shard. Walks the index under its
+    /// read lock (one entry per shard and segment), so it is for scrapes, not hot paths.
+    pub fn disk_usage(&self) -> DiskUsage {
+        let idx = self.handle.shared.index.read();
+        let shards = idx
+            .shards
+            .iter()
+            .filter(|(_, e)| !e.dropped && !e.spans.is_empty())
+            .map(|(k, e)| (*k, e.spans.iter().map(|s| s.bytes).sum()))
+            .collect();
+        DiskUsage { segments: idx.segments.len(), bytes: idx.segments.values().map(|s| s.len).sum(), shards }
     }
 
     /// Stops the writer after it has written and synced everything queued. Later appends

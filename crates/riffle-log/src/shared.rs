@@ -2,10 +2,11 @@
 //!
 //! Lock order: `index` before `cache`. Neither is held across file I/O.
 
-use crate::LogStats;
 use crate::index::{BlockCache, Index};
+use crate::{LogObserver, LogStats};
 use parking_lot::{Mutex, RwLock};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 #[derive(Debug)]
@@ -16,18 +17,20 @@ pub(crate) struct Shared {
     pub stats: Stats,
     /// Set once a write or fsync fails; never cleared while the process lives.
     pub poisoned: AtomicBool,
+    pub observer: Option<Arc<dyn LogObserver>>,
     #[cfg(test)]
     pub faults: crate::tests::Faults,
 }
 
 impl Shared {
-    pub fn new(dir: PathBuf, index: Index, cache: BlockCache) -> Self {
+    pub fn new(dir: PathBuf, index: Index, cache: BlockCache, observer: Option<Arc<dyn LogObserver>>) -> Self {
         Self {
             dir,
             index: RwLock::new(index),
             cache: Mutex::new(cache),
             stats: Stats::default(),
             poisoned: AtomicBool::new(false),
+            observer,
             #[cfg(test)]
             faults: crate::tests::Faults::default(),
         }

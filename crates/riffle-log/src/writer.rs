@@ -187,6 +187,9 @@ impl Writer {
             .collect();
         let records: usize = results.iter().map(Vec::len).sum();
         Stats::add(&self.shared.stats.records, records as u64);
+        if let Some(o) = &self.shared.observer {
+            o.group(group.len(), records, frame.bytes.len());
+        }
         let pending = Pending {
             group,
             results,
@@ -256,7 +259,11 @@ impl Writer {
         #[cfg(test)]
         self.shared.faults.before_sync()?;
         // fdatasync: the file's length is data for this purpose, so it is flushed too.
+        let started = Instant::now();
         self.active.file.sync_data()?;
+        if let Some(o) = &self.shared.observer {
+            o.fsync(started.elapsed());
+        }
         self.unsynced_since = None;
         Stats::add(&self.shared.stats.fsyncs, 1);
         Ok(())
@@ -374,7 +381,11 @@ fn run_syncer(shared: &Shared, rx: &Receiver<SyncMsg>) {
 fn sync_file(shared: &Shared, file: &File) -> std::io::Result<()> {
     #[cfg(test)]
     shared.faults.before_sync()?;
+    let started = Instant::now();
     file.sync_data()?;
+    if let Some(o) = &shared.observer {
+        o.fsync(started.elapsed());
+    }
     Stats::add(&shared.stats.fsyncs, 1);
     Ok(())
 }

@@ -17,6 +17,8 @@ pub enum Storage {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub addr: SocketAddr,
+    /// A second listener that serves only `GET /metrics` (the API port serves it too).
+    pub metrics_addr: Option<SocketAddr>,
     pub storage: Storage,
     pub fsync: FsyncPolicy,
     /// Region and account that ARNs and error messages name.
@@ -53,6 +55,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 4567)),
+            metrics_addr: None,
             storage: Storage::Disk(PathBuf::from("riffle-data")),
             fsync: FsyncPolicy::Always,
             region: "us-east-1".into(),

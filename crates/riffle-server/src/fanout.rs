@@ -100,6 +100,7 @@ pub struct Subscription {
     pub consumer_arn: String,
     /// The first counter to deliver.
     pub counter: u64,
+    pub metrics: crate::metrics::SubscriptionMetrics,
 }
 
 /// Registers the subscription (replacing an older one of the same consumer and shard, or
@@ -114,6 +115,7 @@ pub fn start(app: &Arc<App>, sub: Subscription) -> Result<EventBody, ApiError> {
             && old.started.elapsed() < REPLACE_AFTER
             && !old.replaced.is_closed()
         {
+            sub.metrics.consumer.rate_exceeded.increment(1);
             return Err(ApiError::in_use(format!(
                 "Another active subscription exists for consumer {} on shard {}.",
                 sub.consumer_arn,
@@ -124,6 +126,7 @@ pub fn start(app: &Arc<App>, sub: Subscription) -> Result<EventBody, ApiError> {
             let _ = old.replaced.send(());
         }
     }
+    sub.metrics.consumer.subscribe_success.increment(1);
     let registration = Registration { app: Arc::clone(app), key, id };
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(run(Arc::clone(app), sub, tx, replaced_rx, registration));
@@ -232,6 +235,7 @@ async fn run(
                 millis_behind_latest: 0,
                 child_shards: Some(view.children),
             };
+            sub.metrics.event(0, 0, 0);
             return permit.send(event_frame(proto, &ev));
         }
         // Nothing to deliver: wait for the writer to publish more, or send a heartbeat.
@@ -256,6 +260,7 @@ async fn run(
                     millis_behind_latest: 0,
                     child_shards: None,
                 };
+                sub.metrics.event(0, 0, 0);
                 permit.send(event_frame(proto, &ev));
             }
         }
@@ -302,6 +307,8 @@ async fn read_event(
     // As in GetRecords: past a closed shard's end, or at its tip (a closed shard takes no more
     // writes; after a crash under a lax --fsync its last, never durable, records may be missing).
     let at_end = view.ending.is_some_and(|end| sub.counter > end || sub.counter >= state.next_counter);
+    let bytes: usize = batch.records.iter().map(|r| r.data.len() + r.partition_key.len()).sum();
+    sub.metrics.event(batch.records.len() as u64, bytes as u64, behind);
     let ev = SubscribeToShardEventOut {
         records: crate::ops::data::records_out(key, batch.records, &opened),
         continuation_sequence_number: (!at_end).then(|| continuation(sub)),

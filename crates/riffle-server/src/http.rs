@@ -62,6 +62,11 @@ enum Reply {
 const EVENT_STREAM_CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
 pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
+    // Before the front door, which answers every other GET as AWS does. Under --auth a scraper
+    // cannot sign, so the metrics are only on --metrics-addr (bind it where only you reach).
+    if req.method() == http::Method::GET && req.uri().path() == "/metrics" && app.config.auth.is_none() {
+        return Ok(crate::metrics::exposition(crate::metrics::render(&app)).map(ResponseBody::Full));
+    }
     // The lease tables of KCL-style consumers share the port (`crate::dynamo`).
     if let Some(op) = crate::dynamo::operation(&req) {
         return Ok(crate::dynamo::handle(app, op, req).await);

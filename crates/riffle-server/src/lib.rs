@@ -15,6 +15,7 @@ mod front;
 pub mod fuzzing;
 mod http;
 mod limits;
+pub mod metrics;
 mod ops;
 mod sse;
 mod state;
@@ -57,9 +58,18 @@ pub enum ServerError {
     Bind { addr: SocketAddr, source: std::io::Error },
 }
 
+/// Binds `addr`, returning the listener and the address it got.
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError> {
+    let listener = TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(|source| ServerError::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
 /// A running server.
 pub struct Server {
     local_addr: SocketAddr,
+    /// Where `--metrics-addr`'s listener got bound, if asked for.
+    metrics_addr: Option<SocketAddr>,
     data_dir: PathBuf,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<()>,
@@ -77,6 +87,11 @@ impl Server {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The separate metrics listener's address, when `ServerConfig::metrics_addr` asked for one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// `https` when serving TLS, else `http`.
@@ -110,7 +125,9 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     };
     let dir_err = |source| ServerError::DataDir { path: dir.clone(), source };
     std::fs::create_dir_all(&dir).map_err(dir_err)?;
-    let log = Log::open(&dir.join("log"), LogOptions { fsync, ..LogOptions::default() })?;
+    let metrics = metrics::Metrics::new();
+    let observer: Arc<dyn riffle_log::LogObserver> = metrics.log.clone();
+    let log = Log::open(&dir.join("log"), LogOptions { fsync, observer: Some(observer), ..LogOptions::default() })?;
     let store = CatalogStore::new(&dir);
     let mut cat = store.load()?;
     settle_after_restart(&mut cat, &log);
@@ -121,11 +138,13 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     // Lease-table writes are few: every acknowledged one is fsynced unless nothing is.
     let dynamo_fsync = !matches!(fsync, FsyncPolicy::Never);
     let dynamo = riffle_dynamo::Dynamo::open(&dir.join("dynamodb"), dynamo_fsync, &config.region, &config.account_id)?;
-    let listener =
-        TcpListener::bind(config.addr).await.map_err(|source| ServerError::Bind { addr: config.addr, source })?;
-    let local_addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
+    let (listener, local_addr) = bind(config.addr).await?;
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let retention_every = config.retention_interval;
-    let app = Arc::new(App::new(config, cat, store, log, tokens, sse, dynamo));
+    let app = Arc::new(App::new(config, cat, store, log, tokens, sse, dynamo, metrics));
     ops::enforce_retention(&app).await;
 
     let (tx, rx) = watch::channel(false);
@@ -133,8 +152,18 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.config));
     let task = tokio::spawn(serve(Arc::clone(&app), listener, acceptor, rx.clone()));
     tokio::spawn(autoscale::run(Arc::clone(&app), rx.clone()));
+    tokio::spawn(metrics_upkeep(Arc::clone(&app), rx.clone()));
+    let metrics_addr = metrics_listener.map(|(listener, addr)| {
+        let render_app = Arc::clone(&app);
+        let mut stop = rx.clone();
+        let stopped = async move {
+            let _ = stop.changed().await;
+        };
+        tokio::spawn(metrics::serve_metrics(listener, Arc::new(move || metrics::render(&render_app)), stopped));
+        addr
+    });
     tokio::spawn(retention_loop(Arc::clone(&app), retention_every, rx));
-    Ok(Server { local_addr, data_dir: dir, shutdown: tx, task, app, generated_cert, _temp: temp })
+    Ok(Server { local_addr, metrics_addr, data_dir: dir, shutdown: tx, task, app, generated_cert, _temp: temp })
 }
 
 /// A restart finishes what was in flight: CREATING and UPDATING streams (and consumers) become
@@ -222,6 +251,16 @@ async fn serve(
     drop(listener);
     if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after 5 s; closing them");
+    }
+}
+
+/// Drains histogram buffers every few seconds, so memory stays bounded when nobody scrapes.
+async fn metrics_upkeep(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(metrics::UPKEEP_EVERY) => app.metrics.upkeep(),
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

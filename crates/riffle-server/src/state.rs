@@ -28,12 +28,17 @@ pub struct App {
     pub dynamo: riffle_dynamo::Dynamo,
     /// Write demand on on-demand streams' shards, for `crate::autoscale`.
     pub demand: crate::autoscale::Demand,
+    /// Prometheus metrics (`crate::metrics`).
+    pub metrics: crate::metrics::Metrics,
     store: CatalogStore,
     /// Serializes catalog saves so the file always ends at the newest state.
     save_lock: Mutex<()>,
 }
 
 impl App {
+    // Every piece of state has one owner, made by `crate::start`; a builder would only rename
+    // this list.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: ServerConfig,
         catalog: Catalog,
@@ -42,6 +47,7 @@ impl App {
         tokens: TokenKey,
         sse: SseKey,
         dynamo: riffle_dynamo::Dynamo,
+        metrics: crate::metrics::Metrics,
     ) -> Self {
         let limits = crate::limits::Limits::new(config.enforce_limits);
         Self {
@@ -54,6 +60,7 @@ impl App {
             subscriptions: crate::fanout::Subscriptions::default(),
             dynamo,
             demand: crate::autoscale::Demand::default(),
+            metrics,
             store,
             save_lock: Mutex::new(()),
         }

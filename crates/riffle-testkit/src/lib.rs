@@ -56,6 +56,11 @@ impl TestServer {
         format!("http://{}", self.addr())
     }
 
+    /// The `metrics_addr` listener's address, if the config asked for one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.server.as_ref().expect("running").metrics_addr()
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.dir.path()
     }

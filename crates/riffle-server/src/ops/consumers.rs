@@ -264,7 +264,7 @@ pub async fn subscribe(app: &Arc<App>, proto: Protocol, input: SubscribeToShardI
     let arn = input.consumer_arn.as_deref().expect("validated");
     let (name, consumer, created_ms) = by_arn(app, arn)?;
     let shard_id = input.shard_id.as_deref().expect("validated");
-    let key = app.with_stream(&name, |s| {
+    let (key, metrics) = app.with_stream(&name, |s| {
         let c = s
             .consumers
             .iter()
@@ -285,13 +285,21 @@ pub async fn subscribe(app: &Arc<App>, proto: Protocol, input: SubscribeToShardI
         };
         let idx = ShardId::parse(shard_id).ok_or_else(missing)?.0;
         s.shard(idx).ok_or_else(missing)?;
-        Ok(s.shard_key(idx))
+        Ok((s.shard_key(idx), app.metrics.stream(s).subscription(&consumer, idx)))
     })?;
     let position = input.starting_position.expect("validated");
     let counter = starting_counter(app, key, &name, shard_id, &position).await?;
     crate::fanout::start(
         app,
-        Subscription { proto, key, consumer, consumer_created_ms: created_ms, consumer_arn: arn.to_string(), counter },
+        Subscription {
+            proto,
+            key,
+            consumer,
+            consumer_created_ms: created_ms,
+            consumer_arn: arn.to_string(),
+            counter,
+            metrics,
+        },
     )
 }
 

@@ -106,6 +106,7 @@ pub async fn get_shard_iterator(
 }
 
 pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRecordsOutput, ApiError> {
+    let started = std::time::Instant::now();
     let mut v = Violations::new();
     v.required(&input.shard_iterator, "shardIterator");
     v.length(input.shard_iterator.as_deref(), "shardIterator", 1, 512);
@@ -128,15 +129,17 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
             ),
         ));
     }
-    let (key, ending, children, name) = {
+    let (key, ending, children, name, metrics) = {
         let cat = app.catalog.read();
         let s = cat.by_uid(it.stream_uid).ok_or_else(|| {
             ApiError::not_found(format!("Shard {} of a deleted stream does not exist", ShardId(it.shard)))
         })?;
         let sh = s.shard(it.shard).ok_or_else(|| ApiError::not_found("Invalid ShardIterator."))?;
-        (s.shard_key(it.shard), sh.closed.map(|c| c.ending_counter), child_shards(s, it.shard), s.name.clone())
+        let metrics = app.metrics.stream(s);
+        (s.shard_key(it.shard), sh.closed.map(|c| c.ending_counter), child_shards(s, it.shard), s.name.clone(), metrics)
     };
     if !app.limits.admit_read(key) {
+        metrics.shard(key.shard()).read_exceeded.increment(1);
         return Err(rate_exceeded(app, key, &name));
     }
     let state = app.log.shard_state(key);
@@ -163,7 +166,8 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
         batch.records.retain(|r| r.counter <= end);
         batch.next_counter = end + 1;
     }
-    app.limits.charge_read(key, batch.records.iter().map(|r| r.data.len() + r.partition_key.len()).sum());
+    let bytes: usize = batch.records.iter().map(|r| r.data.len() + r.partition_key.len()).sum();
+    app.limits.charge_read(key, bytes);
     let (batch, opened) = super::encryption::open_batch(app, key, batch).await?;
     let next = batch.next_counter.max(from);
     let behind = match batch.records.last() {
@@ -175,6 +179,8 @@ pub async fn get_records(app: &Arc<App>, input: GetRecordsInput) -> Result<GetRe
     // A closed shard takes no more writes, so having read up to its tip is its end too (after
     // a crash with a lax --fsync its last records, never durable, may be missing).
     let at_end = ending.is_some_and(|end| next > end || next >= state.next_counter);
+    let age = batch.records.last().map_or(behind, |r| (now - r.arrival_ms).max(0));
+    metrics.get_records_answered(started, key.shard(), batch.records.len() as u64, bytes as u64, age);
     Ok(GetRecordsOutput {
         records: records_out(key, batch.records, &opened),
         next_shard_iterator: (!at_end)

@@ -2,6 +2,7 @@
 
 use super::validate_stream_ref;
 use crate::catalog::{Stream, StreamMode, StreamStatus};
+use crate::metrics::ShardTally;
 use crate::state::App;
 use bytes::Bytes;
 use riffle_log::AppendRecord;
@@ -11,6 +12,7 @@ use riffle_proto::shapes::{
 use riffle_proto::{ApiError, ErrorCode, Violations};
 use riffle_types::{HashKey, SequenceNumber, ShardId, limits, partition_key_hash};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Largest PutRecords payload (data + partition keys), per current AWS documentation.
 const MAX_PUT_RECORDS_BYTES: usize = 10 * 1024 * 1024;
@@ -128,6 +130,7 @@ fn too_large(s: &Stream, data: usize, pk: usize, path: impl FnOnce() -> String) 
 }
 
 pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutRecordOutput, ApiError> {
+    let started = Instant::now();
     let mut v = Violations::new();
     // AWS's order: sequenceNumberForOrdering, the record's members, then the stream.
     if let Some(s) = input.sequence_number_for_ordering.as_deref().filter(|s| !sequence_pattern(s)) {
@@ -141,7 +144,7 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
     let (data, pk) = (input.data.expect("validated").0, input.partition_key.expect("validated"));
     let key = hash_key(&pk, input.explicit_hash_key.as_deref())?;
     // `_gate` is held until the append has returned: see `routed`.
-    let (_gate, record) = routed(app, &name, |s| {
+    let (_gate, (record, metrics)) = routed(app, &name, |s| {
         if let Some(e) = too_large(s, data.len(), pk.len(), String::new) {
             return Err(e);
         }
@@ -162,17 +165,21 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
         if s.mode == StreamMode::OnDemand {
             app.demand.offer(&[(shard, key.0, data.len() + pk.len())]);
         }
+        let metrics = app.metrics.stream(s);
         if !app.limits.admit_write(shard, data.len() + pk.len()) {
+            metrics.shard(shard.shard()).write_exceeded.increment(1);
             let (_, message) = throttled(app, s, shard);
             return Err(ApiError::new(ErrorCode::ProvisionedThroughputExceeded, message));
         }
-        Ok(AppendRecord { shard, partition_key: Bytes::from(pk), data })
+        Ok((AppendRecord { shard, partition_key: Bytes::from(pk), data }, metrics))
     })
     .await?;
     let shard = record.shard;
+    let size = (record.data.len() + record.partition_key.len()) as u64;
     let mut records = vec![record];
     let encryption_type = super::encryption::seal_batch(app, &name, &mut records);
     let appended = app.log.append(records).await.map_err(log_failure)?;
+    metrics.put_record_answered(started, shard.shard(), size);
     Ok(PutRecordOutput {
         shard_id: ShardId(shard.shard()).to_string(),
         sequence_number: SequenceNumber::new(shard, appended[0].counter).to_string(),
@@ -181,6 +188,7 @@ pub async fn put_record(app: &Arc<App>, input: PutRecordInput) -> Result<PutReco
 }
 
 pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRecordsOutput, ApiError> {
+    let started = Instant::now();
     let mut v = Violations::new();
     v.required(&input.records, "records");
     if let Some(records) = &input.records {
@@ -212,7 +220,8 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
     // Each record either goes to the log or fails on its own (throttled or an injected fault),
     // as AWS's PutRecords does; `slots` remembers which, in request order.
     // `_gate` is held until the append has returned: see `routed`.
-    let (_gate, (mut batch, slots)) = routed(app, &name, |s| {
+    let (_gate, (mut batch, slots, metrics, tally)) = routed(app, &name, |s| {
+        let mut tally = ShardTally::default();
         let mut batch = Vec::with_capacity(entries.len());
         let mut slots = Vec::with_capacity(entries.len());
         let mut offered = Vec::new();
@@ -233,8 +242,14 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
                 None => None,
             };
             match refused {
-                Some((code, message)) => slots.push(Err((code, message))),
+                Some((code, message)) => {
+                    if code != "InternalFailure" {
+                        tally.throttled(shard.shard());
+                    }
+                    slots.push(Err((code, message)));
+                }
                 None => {
+                    tally.written(shard.shard(), data.len() + pk.len());
                     slots.push(Ok(shard));
                     batch.push(AppendRecord { shard, partition_key: Bytes::from(pk), data });
                 }
@@ -243,7 +258,7 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
         if on_demand {
             app.demand.offer(&offered);
         }
-        Ok((batch, slots))
+        Ok((batch, slots, app.metrics.stream(s), tally))
     })
     .await?;
     let encryption_type = super::encryption::seal_batch(app, &name, &mut batch);
@@ -253,6 +268,7 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
         app.log.append(batch).await.map_err(log_failure)?.into_iter()
     };
     let mut failed = 0;
+    let total = slots.len() as u64;
     let records = slots
         .into_iter()
         .map(|slot| match slot {
@@ -276,6 +292,7 @@ pub async fn put_records(app: &Arc<App>, input: PutRecordsInput) -> Result<PutRe
             }
         })
         .collect();
+    metrics.put_records_answered(started, &tally, total, u64::from(failed));
     Ok(PutRecordsOutput { failed_record_count: failed, records, encryption_type })
 }
 

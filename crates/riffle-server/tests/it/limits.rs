@@ -9,7 +9,7 @@ use riffle_server::{FaultPlan, ServerConfig};
 use riffle_testkit::{TestServer, create_active_stream, test_config};
 use std::time::Duration;
 
-async fn server_with(change: impl FnOnce(&mut ServerConfig)) -> TestServer {
+pub(crate) async fn server_with(change: impl FnOnce(&mut ServerConfig)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(dir.path());
     change(&mut config);
@@ -17,7 +17,7 @@ async fn server_with(change: impl FnOnce(&mut ServerConfig)) -> TestServer {
 }
 
 /// A client that retries the way applications run it (standard mode, generous attempts).
-fn retrying(server: &TestServer, attempts: u32) -> aws_sdk_kinesis::Client {
+pub(crate) fn retrying(server: &TestServer, attempts: u32) -> aws_sdk_kinesis::Client {
     let conf = aws_sdk_kinesis::Config::builder()
         .behavior_version(aws_sdk_kinesis::config::BehaviorVersion::latest())
         .endpoint_url(server.endpoint())

@@ -8,6 +8,7 @@ mod errors;
 mod fanout;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod policies_tags;
 mod records;
 mod refused;
