@@ -40,7 +40,6 @@ pub struct RiffleToml {
     /// `riffle agent`'s section, handed over as it is: its keys and their checks belong to
     /// `riffle-agent`'s configuration.
     #[serde(default)]
-    #[allow(dead_code)] // read by `riffle agent` once it is wired to this file
     pub agent: Option<toml::Table>,
 }
 

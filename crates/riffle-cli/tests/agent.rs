@@ -162,3 +162,34 @@ async fn wrong_stream_or_refused_credentials_exit_non_zero_with_the_reason() {
     assert!(!out.status.success());
     assert!(stderr.contains("credentials were refused"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_reads_the_agent_section_of_riffle_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ChildServer::spawn(Path::new(BIN), &dir.path().join("data"), &[]);
+    let toml = format!(
+        "[serve]\naddr = \"127.0.0.1:0\"\n\n[agent]\ncheckpointFile = {:?}\n\n[[agent.flows]]\nfilePattern = {:?}\nkinesisStream = \"from-riffle-toml\"\n",
+        dir.path().join("state/checkpoints.json"),
+        dir.path().join("logs/*.log"),
+    );
+    fs::write(dir.path().join("riffle.toml"), toml).unwrap();
+    // Found in the working directory, with no --config: the stream named there is checked.
+    let out = Command::new(BIN)
+        .args(["agent", "--endpoint-url", &server.endpoint()])
+        .current_dir(dir.path())
+        .env("AWS_ACCESS_KEY_ID", "AKID")
+        .env("AWS_SECRET_ACCESS_KEY", "SECRET")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("\"from-riffle-toml\" does not exist"), "{stderr}");
+
+    // Neither --config nor ./riffle.toml: say what to give.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN).arg("agent").current_dir(empty.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("--config agent.json") && stderr.contains("[agent]"), "{stderr}");
+}
