@@ -8,5 +8,6 @@ mod fanout;
 mod handoff;
 mod leases;
 mod poison;
+mod positions;
 mod process;
 mod resharding;
