@@ -305,6 +305,24 @@ impl LeaseTable {
         Ok(())
     }
 
+    /// Deletes a lease whatever its state (its shard is gone); false if it was gone already.
+    pub async fn delete(&self, key: &str) -> Result<bool, LeaseTableError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.name)
+            .key(LEASE_KEY, s(key))
+            .condition_expression("attribute_exists(#k)")
+            .expression_attribute_names("#k", LEASE_KEY)
+            .send()
+            .await;
+        match deleted.map_err(|e| classify("DeleteItem", key, e)) {
+            Ok(_) => Ok(true),
+            Err(LeaseTableError::ConditionFailed(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Deletes a finished lease (checkpoint SHARD_END) once its children have leases; false if
     /// it was not at SHARD_END any more (or gone).
     pub async fn delete_if_shard_end(&self, key: &str) -> Result<bool, LeaseTableError> {

@@ -7,6 +7,8 @@
 //! TRIM_HORIZON when a parent has a lease (it continues the parent), else the initial position.
 //! On an empty table with LATEST only open shards start. A lease at SHARD_END is deleted once
 //! every child has a lease; a child waits for each parent's lease to be gone or at SHARD_END.
+//! A lease whose shard the stream no longer lists (closed and past retention) is deleted once two
+//! syncs in a row found it missing — otherwise its children would wait for it forever.
 
 use crate::error::{KinesisError, LeaseTableError, WorkerError, boxed};
 use crate::lease::Lease;
@@ -96,17 +98,43 @@ fn descendant_leased(id: &str, children: &HashMap<&str, Vec<&str>>, leased: &Has
     false
 }
 
-/// Lists shards and leases, creates missing leases and deletes finished ones.
+/// Leases of shards the stream no longer lists: those also missing at the previous sync are
+/// returned for deletion, and `missing` becomes this sync's list. An empty shard list (a stream
+/// being deleted, or an answer to distrust) deletes nothing.
+pub(crate) fn vanished(leases: &[Lease], shards: &[Shard], missing: &mut HashSet<String>) -> Vec<String> {
+    if shards.is_empty() {
+        missing.clear();
+        return Vec::new();
+    }
+    let listed: HashSet<&str> = shards.iter().map(Shard::shard_id).collect();
+    let now: HashSet<String> =
+        leases.iter().filter(|l| !listed.contains(l.key.as_str())).map(|l| l.key.clone()).collect();
+    let mut gone: Vec<String> = now.intersection(missing).cloned().collect();
+    gone.sort();
+    *missing = now;
+    gone
+}
+
+/// Lists shards and leases, creates missing leases and deletes finished ones and those of
+/// shards gone from the stream (`missing`: leases found without a shard at the previous sync).
 pub(crate) async fn sync(
     client: &Client,
     table: &LeaseTable,
     stream: &str,
     initial: InitialPosition,
+    missing: &mut HashSet<String>,
 ) -> Result<SyncReport, WorkerError> {
     let shards = list_shards(client, stream).await?;
     let leases = table.list().await?;
-    let leased: HashSet<String> = leases.iter().map(|l| l.key.clone()).collect();
     let mut report = SyncReport::default();
+    for key in vanished(&leases, &shards, missing) {
+        if table.delete(&key).await? {
+            tracing::info!(shard = %key, "deleted the lease of a shard the stream no longer has");
+            report.deleted.push(key);
+        }
+    }
+    let leases: Vec<Lease> = leases.into_iter().filter(|l| !report.deleted.contains(&l.key)).collect();
+    let leased: HashSet<String> = leases.iter().map(|l| l.key.clone()).collect();
     for lease in plan(&shards, &leased, initial) {
         if table.create_if_absent(&lease).await? {
             metrics::shard_event(names::CREATED_LEASES, &lease.key);
@@ -164,6 +192,19 @@ mod tests {
             shard(1, &[0], 20, false),
             shard(2, &[0], 21, false),
         ]
+    }
+
+    #[test]
+    fn leases_of_vanished_shards_go_after_two_syncs_without_them() {
+        let lease = |i: u32| Lease::new(format!("shardId-{i:012}"), Checkpoint::TrimHorizon);
+        let leases = vec![lease(0), lease(3), lease(9)];
+        let mut missing = HashSet::new();
+        assert!(vanished(&leases, &lineage(), &mut missing).is_empty(), "first sight: only remembered");
+        assert_eq!(vanished(&leases, &lineage(), &mut missing), ["shardId-000000000009"]);
+        // A shard that reappears is forgotten; an empty listing deletes nothing and resets.
+        let mut missing = HashSet::from(["shardId-000000000003".to_string()]);
+        assert!(vanished(&leases, &lineage(), &mut missing).is_empty());
+        assert!(vanished(&leases, &[], &mut missing).is_empty() && missing.is_empty());
     }
 
     #[test]

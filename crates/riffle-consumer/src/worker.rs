@@ -86,6 +86,7 @@ impl<F: ProcessorFactory> Worker<F> {
             stopped: HashSet::new(),
             consumer_arn: None,
             last_sync: None,
+            missing: HashSet::new(),
         };
         WorkerHandle { worker_id, shutdown, held, task: tokio::spawn(core.run(rx)) }
     }
@@ -146,6 +147,8 @@ struct Core<F: ProcessorFactory> {
     stopped: HashSet<String>,
     consumer_arn: Option<String>,
     last_sync: Option<Instant>,
+    /// Leases whose shard the last sync did not find (deleted if the next one does not either).
+    missing: HashSet<String>,
 }
 
 impl<F: ProcessorFactory> Core<F> {
@@ -185,7 +188,7 @@ impl<F: ProcessorFactory> Core<F> {
 
     async fn sync(&mut self) {
         let c = &self.config;
-        match shard_sync::sync(&self.kinesis, &self.table, &c.stream_name, c.initial_position).await {
+        match shard_sync::sync(&self.kinesis, &self.table, &c.stream_name, c.initial_position, &mut self.missing).await {
             Ok(report) => {
                 self.last_sync = Some(Instant::now());
                 if !report.created.is_empty() || !report.deleted.is_empty() {

@@ -99,3 +99,22 @@ async fn a_worker_that_lost_its_lease_cannot_checkpoint() {
     assert_eq!(after.checkpoint, before.checkpoint, "w's checkpoint was fenced off");
     w.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_of_a_shard_gone_from_the_stream_is_deleted() {
+    let server = TestServer::start().await;
+    stream(&server, "vanish", 2).await;
+    let log = Log::default();
+    let w = start(&server, config("vanish-app", "vanish", "w"), &log).await;
+    let table = leases(&server, "vanish-app");
+    wait_until("both real shards leased", LONG, || async { owners(&table).await.get("w") == Some(&2) }).await;
+    // A shard past retention no longer listed by the stream, its lease left behind.
+    let ghost = riffle_consumer::Lease::new("shardId-000000000099", Checkpoint::TrimHorizon);
+    assert!(table.create_if_absent(&ghost).await.unwrap());
+    wait_until("the ghost lease is deleted", LONG, || async {
+        let keys: Vec<String> = table.list().await.unwrap().into_iter().map(|l| l.key).collect();
+        !keys.contains(&ghost.key) && keys.len() == 2
+    })
+    .await;
+    w.shutdown().await.unwrap();
+}
