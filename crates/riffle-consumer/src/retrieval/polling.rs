@@ -9,6 +9,11 @@ use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use std::time::Duration;
 
+/// A GetRecords call that has not answered by then is abandoned and retried with the same
+/// iterator: a hung connection must not stall the shard (or hide behind the SDK's defaults,
+/// which set no overall timeout).
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[derive(Debug)]
 pub(crate) struct Polling {
     client: Client,
@@ -60,7 +65,13 @@ impl Polling {
                     None => continue,
                 },
             };
-            let out = self.client.get_records().shard_iterator(&iterator).limit(self.max_records).send().await;
+            let call = self.client.get_records().shard_iterator(&iterator).limit(self.max_records).send();
+            let Ok(out) = tokio::time::timeout(CALL_TIMEOUT, call).await else {
+                metrics::shard_event(names::RETRIEVAL_ERRORS, &self.shard);
+                tracing::warn!(shard = %self.shard, timeout = ?CALL_TIMEOUT, "GetRecords did not answer; retrying");
+                self.backoff.wait().await;
+                continue;
+            };
             match out {
                 Ok(out) => {
                     self.backoff.reset();
