@@ -67,6 +67,10 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Re
     if req.method() == http::Method::GET && req.uri().path() == "/metrics" && app.config.auth.is_none() {
         return Ok(crate::metrics::exposition(crate::metrics::render(&app)).map(ResponseBody::Full));
     }
+    // The read-only web console and its JSON (`crate::console`), before the front door too.
+    if crate::console::is_console(req.uri().path()) {
+        return Ok(crate::console::handle(&app, req).await);
+    }
     // The lease tables of KCL-style consumers share the port (`crate::dynamo`).
     if let Some(op) = crate::dynamo::operation(&req) {
         return Ok(crate::dynamo::handle(app, op, req).await);

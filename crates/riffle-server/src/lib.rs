@@ -7,6 +7,7 @@ mod auth;
 mod autoscale;
 mod catalog;
 mod config;
+mod console;
 mod dynamo;
 mod fanout;
 mod faults;

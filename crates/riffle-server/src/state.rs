@@ -30,6 +30,8 @@ pub struct App {
     pub demand: crate::autoscale::Demand,
     /// Prometheus metrics (`crate::metrics`).
     pub metrics: crate::metrics::Metrics,
+    /// The web console's live samples (`crate::console`).
+    pub console: crate::console::Samples,
     store: CatalogStore,
     /// Serializes catalog saves so the file always ends at the newest state.
     save_lock: Mutex<()>,
@@ -61,6 +63,7 @@ impl App {
             dynamo,
             demand: crate::autoscale::Demand::default(),
             metrics,
+            console: Default::default(),
             store,
             save_lock: Mutex::new(()),
         }

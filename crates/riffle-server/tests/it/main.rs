@@ -2,6 +2,7 @@
 
 mod auth;
 mod autoscale;
+mod console;
 mod dynamo;
 mod encryption;
 mod errors;
