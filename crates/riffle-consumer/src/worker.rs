@@ -188,7 +188,8 @@ impl<F: ProcessorFactory> Core<F> {
 
     async fn sync(&mut self) {
         let c = &self.config;
-        match shard_sync::sync(&self.kinesis, &self.table, &c.stream_name, c.initial_position, &mut self.missing).await {
+        match shard_sync::sync(&self.kinesis, &self.table, &c.stream_name, c.initial_position, &mut self.missing).await
+        {
             Ok(report) => {
                 self.last_sync = Some(Instant::now());
                 if !report.created.is_empty() || !report.deleted.is_empty() {
