@@ -297,3 +297,64 @@ def test_kcl_rs_keeps_its_leases_in_riffle(endpoint, kinesis, streams, ddb):
     for lease in leases.values():
         assert int(lease["leaseCounter"]["N"]) >= 1
         assert lease["checkpoint"]["S"].isdigit(), lease
+
+
+def test_batch_write_and_get(ddb):
+    table = lease_table(ddb)
+    puts = [{"PutRequest": {"Item": {"leaseKey": {"S": f"s{i}"}, "leaseCounter": {"N": str(i)}}}} for i in range(25)]
+    out = ddb.batch_write_item(RequestItems={table: puts}, ReturnConsumedCapacity="TOTAL")
+    assert out["UnprocessedItems"] == {}
+    assert out["ConsumedCapacity"] == [{"TableName": table, "CapacityUnits": 25.0}]
+    ddb.batch_write_item(RequestItems={table: [{"DeleteRequest": {"Key": {"leaseKey": {"S": "s0"}}}}]})
+    got = ddb.batch_get_item(RequestItems={table: {
+        "Keys": [{"leaseKey": {"S": "s0"}}, {"leaseKey": {"S": "s7"}}], "ProjectionExpression": "#c",
+        "ExpressionAttributeNames": {"#c": "leaseCounter"}, "ConsistentRead": True}})
+    assert got["Responses"] == {table: [{"leaseCounter": {"N": "7"}}]}
+    assert got["UnprocessedKeys"] == {}
+    dup = [{"PutRequest": {"Item": {"leaseKey": {"S": "x"}}}}, {"DeleteRequest": {"Key": {"leaseKey": {"S": "x"}}}}]
+    expect_error(ddb.batch_write_item, "ValidationException", "Provided list of item keys contains duplicates",
+                 RequestItems={table: dup})
+    expect_error(ddb.batch_get_item, "ResourceNotFoundException", "Requested resource not found",
+                 RequestItems={"no-such-table": {"Keys": [{"leaseKey": {"S": "x"}}]}})
+    keys = [{"leaseKey": {"S": f"k{i}"}} for i in range(60)]
+    other = lease_table(ddb)
+    expect_error(ddb.batch_get_item, "ValidationException", "Too many items requested for the BatchGetItem call",
+                 RequestItems={table: {"Keys": keys}, other: {"Keys": keys}})
+
+
+def test_transact_write_cancellation_and_idempotency(ddb, endpoint):
+    table = lease_table(ddb)
+    create_lease(ddb, table, "a", leaseOwner={"S": "w1"})
+    items = [
+        {"Put": {"TableName": table, "Item": {"leaseKey": {"S": "b"}}}},
+        {"ConditionCheck": {"TableName": table, "Key": {"leaseKey": {"S": "a"}},
+                            "ConditionExpression": "leaseOwner = :me", "ExpressionAttributeValues": {":me": {"S": "w2"}},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+    ]
+    status, _, data = raw(endpoint, "TransactWriteItems", {"TransactItems": items})
+    body = json.loads(data)
+    assert (status, body["__type"]) == (400, "com.amazonaws.dynamodb.v20120810#TransactionCanceledException")
+    assert body["Message"] == ("Transaction cancelled, please refer cancellation reasons for specific reasons "
+                               "[None, ConditionalCheckFailed]")
+    assert body["CancellationReasons"][0] == {"Code": "None"}
+    failed = body["CancellationReasons"][1]
+    assert (failed["Code"], failed["Message"]) == ("ConditionalCheckFailed", "The conditional request failed")
+    assert failed["Item"]["leaseOwner"] == {"S": "w1"}
+    expect_error(ddb.transact_write_items, "TransactionCanceledException", TransactItems=items)
+    assert "Item" not in ddb.get_item(TableName=table, Key={"leaseKey": {"S": "b"}})
+
+    bump = [{"Update": {"TableName": table, "Key": {"leaseKey": {"S": "a"}},
+                        "UpdateExpression": "SET leaseCounter = leaseCounter + :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
+    ddb.transact_write_items(TransactItems=bump, ClientRequestToken="py-token")
+    ddb.transact_write_items(TransactItems=bump, ClientRequestToken="py-token")
+    got = ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": table, "Key": {"leaseKey": {"S": "a"}}, "ProjectionExpression": "leaseCounter"}},
+        {"Get": {"TableName": table, "Key": {"leaseKey": {"S": "missing"}}}}])
+    assert got["Responses"] == [{"Item": {"leaseCounter": {"N": "1"}}}, {}]
+    expect_error(ddb.transact_write_items, "IdempotentParameterMismatchException", TransactItems=bump[:1] + [
+        {"ConditionCheck": {"TableName": table, "Key": {"leaseKey": {"S": "b"}},
+                            "ConditionExpression": "attribute_not_exists(leaseKey)"}}], ClientRequestToken="py-token")
+    expect_error(ddb.transact_write_items, "ValidationException",
+                 "Transaction request cannot include multiple operations on one item",
+                 TransactItems=bump + [{"Delete": {"TableName": table, "Key": {"leaseKey": {"S": "a"}}}}])

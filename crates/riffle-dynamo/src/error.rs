@@ -1,13 +1,17 @@
 //! DynamoDB's errors: the `__type` each one carries on the wire (namespaced, unlike Kinesis's)
 //! and the message wording DynamoDB uses, so clients that match on either keep working.
 
-use crate::value::Item;
+use crate::value::{Item, item_to_json};
 use std::fmt;
 
 /// Every error type this endpoint answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     ConditionalCheckFailed,
+    /// A transaction refused as a whole; the reasons say which actions failed.
+    TransactionCanceled,
+    /// A `ClientRequestToken` reused with a different request.
+    IdempotentParameterMismatch,
     ResourceNotFound,
     ResourceInUse,
     /// The backup operations' own "no such table".
@@ -30,6 +34,10 @@ impl ErrorKind {
     pub fn type_name(self) -> &'static str {
         match self {
             ErrorKind::ConditionalCheckFailed => "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+            ErrorKind::TransactionCanceled => "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            ErrorKind::IdempotentParameterMismatch => {
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException"
+            }
             ErrorKind::ResourceNotFound => "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
             ErrorKind::ResourceInUse => "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
             ErrorKind::TableNotFound => "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
@@ -56,6 +64,8 @@ impl ErrorKind {
         match self {
             ErrorKind::InternalServer => 500,
             ErrorKind::ConditionalCheckFailed
+            | ErrorKind::TransactionCanceled
+            | ErrorKind::IdempotentParameterMismatch
             | ErrorKind::ResourceNotFound
             | ErrorKind::ResourceInUse
             | ErrorKind::TableNotFound
@@ -79,6 +89,36 @@ pub struct DynamoError {
     pub message: Option<String>,
     /// The item as it was, for a failed condition with `ReturnValuesOnConditionCheckFailure`.
     pub item: Option<Item>,
+    /// One reason per action of a cancelled transaction, in request order.
+    pub reasons: Option<Vec<CancellationReason>>,
+}
+
+/// Why one action of a cancelled transaction failed: `Code` `None` (with no message) for the
+/// actions that would have succeeded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    pub code: String,
+    pub message: Option<String>,
+    /// The item as it was, when the action asked for `ALL_OLD` on a failed condition.
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    pub fn none() -> Self {
+        Self { code: "None".into(), message: None, item: None }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let mut r = serde_json::Map::new();
+        if let Some(item) = &self.item {
+            r.insert("Item".into(), item_to_json(item));
+        }
+        r.insert("Code".into(), self.code.clone().into());
+        if let Some(m) = &self.message {
+            r.insert("Message".into(), m.clone().into());
+        }
+        serde_json::Value::Object(r)
+    }
 }
 
 impl fmt::Display for DynamoError {
@@ -89,7 +129,25 @@ impl fmt::Display for DynamoError {
 
 impl DynamoError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: Some(message.into()), item: None }
+        Self { kind, message: Some(message.into()), item: None, reasons: None }
+    }
+
+    /// An operation this endpoint does not serve (DynamoDB sends no message).
+    pub fn unknown_operation() -> Self {
+        Self { kind: ErrorKind::UnknownOperation, message: None, item: None, reasons: None }
+    }
+
+    /// `TransactionCanceledException`, its message listing every reason's code in order, as
+    /// DynamoDB words it.
+    pub fn transaction_canceled(reasons: Vec<CancellationReason>) -> Self {
+        let codes = reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(", ");
+        Self {
+            reasons: Some(reasons),
+            ..Self::new(
+                ErrorKind::TransactionCanceled,
+                format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{codes}]"),
+            )
+        }
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
@@ -132,14 +190,20 @@ impl DynamoError {
     }
 
     /// The wire body: `{"__type": ..., "message": ...}` (plus `Item` after a failed condition).
+    /// A cancelled transaction carries `CancellationReasons` and, as DynamoDB sends it, a
+    /// capitalised `Message`.
     pub fn to_json(&self) -> Vec<u8> {
         let mut body = serde_json::Map::new();
         body.insert("__type".into(), self.kind.type_name().into());
+        if let Some(reasons) = &self.reasons {
+            body.insert("CancellationReasons".into(), reasons.iter().map(CancellationReason::to_json).collect());
+        }
         if let Some(m) = &self.message {
-            body.insert("message".into(), m.clone().into());
+            let member = if self.reasons.is_some() { "Message" } else { "message" };
+            body.insert(member.into(), m.clone().into());
         }
         if let Some(item) = &self.item {
-            body.insert("Item".into(), crate::value::item_to_json(item));
+            body.insert("Item".into(), item_to_json(item));
         }
         serde_json::to_vec(&body).unwrap_or_default()
     }

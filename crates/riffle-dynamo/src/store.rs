@@ -6,6 +6,9 @@
 //! (with the last sequence number it includes) is written to a temp file, fsynced, renamed over
 //! the old one, the directory fsynced, and only then is the log emptied — so a crash anywhere in
 //! between recovers to the same state: replay skips log records the snapshot already holds.
+//!
+//! A write of several mutations (a batch, a transaction) is one log record, so one frame and one
+//! CRC: a crash that tears it leaves a frame recovery cuts away whole, and none of it applies.
 
 use crate::error::DynamoError;
 use crate::table::{Table, TableDef};
@@ -45,11 +48,32 @@ pub enum Mutation {
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Record {
-    CreateTable { seq: u64, def: TableDef },
-    UpdateTable { seq: u64, def: TableDef },
-    DeleteTable { seq: u64, table: String },
-    Put { seq: u64, table: String, item: Json },
-    Delete { seq: u64, table: String, key: Json },
+    CreateTable {
+        seq: u64,
+        def: TableDef,
+    },
+    UpdateTable {
+        seq: u64,
+        def: TableDef,
+    },
+    DeleteTable {
+        seq: u64,
+        table: String,
+    },
+    Put {
+        seq: u64,
+        table: String,
+        item: Json,
+    },
+    Delete {
+        seq: u64,
+        table: String,
+        key: Json,
+    },
+    /// Several mutations that apply together or not at all; each keeps its own sequence number.
+    Batch {
+        records: Vec<Record>,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -104,12 +128,14 @@ impl Store {
         for p in payloads {
             let rec: Record = serde_json::from_slice(&p)
                 .map_err(|e| StoreError::Format { path: wal.path().to_path_buf(), reason: e.to_string() })?;
-            let (s, m) = from_record(rec)
+            let mutations = from_record(rec)
                 .map_err(|e| StoreError::Format { path: wal.path().to_path_buf(), reason: e.to_string() })?;
-            if s > snap_seq {
-                apply(&mut tables, m);
+            for (s, m) in mutations {
+                if s > snap_seq {
+                    apply(&mut tables, m);
+                }
+                seq = seq.max(s);
             }
-            seq = seq.max(s);
         }
         if fsync {
             sync_dir(dir).map_err(io)?;
@@ -136,13 +162,18 @@ impl Store {
         if mutations.is_empty() {
             return Ok(out);
         }
-        let mut payloads = Vec::with_capacity(mutations.len());
+        let mut records = Vec::with_capacity(mutations.len());
         let mut seq = inner.seq;
         for m in &mutations {
             seq += 1;
-            payloads.push(serde_json::to_vec(&to_record(seq, m)).map_err(|_| DynamoError::internal())?);
+            records.push(to_record(seq, m));
         }
-        if let Err(e) = inner.wal.append(&payloads) {
+        let record = match <[Record; 1]>::try_from(records) {
+            Ok([one]) => one,
+            Err(records) => Record::Batch { records },
+        };
+        let payload = serde_json::to_vec(&record).map_err(|_| DynamoError::internal())?;
+        if let Err(e) = inner.wal.append(&[payload]) {
             tracing::error!(error = %e, "DynamoDB mutation log write failed; refusing further writes");
             inner.poisoned = true;
             return Err(DynamoError::internal());
@@ -244,14 +275,20 @@ fn to_record(seq: u64, m: &Mutation) -> Record {
     }
 }
 
-fn from_record(r: Record) -> Result<(u64, Mutation), DynamoError> {
-    Ok(match r {
+/// The mutations a record holds, with their sequence numbers.
+fn from_record(r: Record) -> Result<Vec<(u64, Mutation)>, DynamoError> {
+    let one = match r {
+        Record::Batch { records } => {
+            let nested = records.into_iter().map(from_record).collect::<Result<Vec<_>, _>>()?;
+            return Ok(nested.into_iter().flatten().collect());
+        }
         Record::CreateTable { seq, def } => (seq, Mutation::CreateTable(def)),
         Record::UpdateTable { seq, def } => (seq, Mutation::UpdateTable(def)),
         Record::DeleteTable { seq, table } => (seq, Mutation::DeleteTable(table)),
         Record::Put { seq, table, item } => (seq, Mutation::Put { table, item: item_from_json(&item)? }),
         Record::Delete { seq, table, key } => (seq, Mutation::Delete { table, key: item_from_json(&key)? }),
-    })
+    };
+    Ok(vec![one])
 }
 
 /// Applies a mutation in memory. Mutations were checked when made, so a put to a missing table

@@ -30,7 +30,7 @@ pub async fn handle(app: Arc<App>, op: String, req: Request<Incoming>) -> Respon
 
 async fn answer(app: Arc<App>, op: String, req: Request<Incoming>) -> Result<Vec<u8>, DynamoError> {
     if req.method() != Method::POST {
-        return Err(DynamoError { kind: ErrorKind::UnknownOperation, message: None, item: None });
+        return Err(DynamoError::unknown_operation());
     }
     let (head, body) = req.into_parts();
     let body = Limited::new(body, MAX_BODY_BYTES)

@@ -2,15 +2,19 @@
 //! and its answer. One exhaustive table of operation names dispatches them.
 
 mod admin;
+mod batch;
 mod describe;
 mod items;
 mod read;
 mod tables;
+mod tokens;
+mod transact;
 
-use crate::error::{DynamoError, ErrorKind, violations_to_error};
+use crate::error::{DynamoError, violations_to_error};
 use crate::expr::{Params, Path, parse_projection};
 use crate::store::Store;
 use crate::value::{Item, item_from_json};
+use parking_lot::Mutex;
 use riffle_proto::Violations;
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
@@ -21,11 +25,13 @@ pub struct Dynamo {
     pub(crate) store: Store,
     pub(crate) region: String,
     pub(crate) account: String,
+    /// TransactWriteItems' recent client request tokens.
+    tokens: Mutex<tokens::Tokens>,
 }
 
 impl Dynamo {
     pub fn new(store: Store, region: impl Into<String>, account: impl Into<String>) -> Dynamo {
-        Dynamo { store, region: region.into(), account: account.into() }
+        Dynamo { store, region: region.into(), account: account.into(), tokens: Mutex::default() }
     }
 
     pub fn store(&self) -> &Store {
@@ -53,6 +59,10 @@ impl Dynamo {
             "PutItem" => items::put(self, decode(req)?)?,
             "UpdateItem" => items::update(self, decode(req)?)?,
             "DeleteItem" => items::delete(self, decode(req)?)?,
+            "BatchGetItem" => batch::get(self, decode(req)?)?,
+            "BatchWriteItem" => batch::write(self, decode(req)?)?,
+            "TransactGetItems" => transact::get(self, decode(req)?)?,
+            "TransactWriteItems" => transact::write(self, req)?,
             "Scan" => read::scan(self, decode(req)?)?,
             "Query" => read::query(self, decode(req)?)?,
             "DescribeContinuousBackups" => admin::describe_backups(self, decode(req)?)?,
@@ -63,13 +73,19 @@ impl Dynamo {
             "UntagResource" => admin::untag(self, decode(req)?)?,
             "ListTagsOfResource" => admin::list_tags(self, decode(req)?)?,
             "DescribeLimits" => admin::limits(),
-            _ => return Err(DynamoError { kind: ErrorKind::UnknownOperation, message: None, item: None }),
+            _ => return Err(DynamoError::unknown_operation()),
         };
         serde_json::to_vec(&out).map_err(|_| DynamoError::internal())
     }
 
     pub(crate) fn table_arn(&self, table: &str) -> String {
         format!("arn:aws:dynamodb:{}:{}:table/{table}", self.region, self.account)
+    }
+
+    /// The table a batch or transaction names: its name, or the ARN of one of ours (those
+    /// members take either).
+    pub(crate) fn table_ref(&self, name_or_arn: &str) -> String {
+        name_or_arn.strip_prefix(&self.table_arn("")).unwrap_or(name_or_arn).to_string()
     }
 }
 

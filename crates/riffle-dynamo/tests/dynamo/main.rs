@@ -1,7 +1,8 @@
 //! Tests of the DynamoDB model against simple models: the store under random lease-table
-//! operations (with reopenings and snapshots between them), the condition evaluator against a
+//! operations, batches and transactions (with reopenings and snapshots between them), the condition evaluator against a
 //! direct interpretation of random conditions, and decimal arithmetic against integers.
 
+mod batches;
 mod expressions;
 mod numbers;
 mod store_model;

@@ -4,6 +4,7 @@ mod auth;
 mod autoscale;
 mod console;
 mod dynamo;
+mod dynamo_batch;
 mod encryption;
 mod errors;
 mod fanout;
