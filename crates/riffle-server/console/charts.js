@@ -10,14 +10,13 @@ export const colorOf = (i) => PALETTE[i % PALETTE.length];
 /** "shardId-000000000007" -> "shard 7". */
 export const shortShard = (id) => `shard ${Number(id.replace(/^shardId-/, ""))}`;
 
-/** "12.3 K", "4.5 M": short numbers for axes. */
-export function short(v) {
+/** "12.3 k", "4.5 M": short numbers for axes; with a unit, "12.3 kB" or "512 B". */
+export function short(v, unit = "") {
   const a = Math.abs(v);
-  if (a >= 1e9) return (v / 1e9).toFixed(1) + " G";
-  if (a >= 1e6) return (v / 1e6).toFixed(1) + " M";
-  if (a >= 1e3) return (v / 1e3).toFixed(1) + " K";
-  if (a >= 10 || a === 0) return v.toFixed(0);
-  return v.toFixed(2);
+  const [n, prefix] = a >= 1e9 ? [v / 1e9, "G"] : a >= 1e6 ? [v / 1e6, "M"] : a >= 1e3 ? [v / 1e3, "k"] : [v, ""];
+  const digits = prefix ? (Math.abs(n) >= 10 ? 0 : 1) : a >= 10 || a === 0 || Number.isInteger(v) ? 0 : 2;
+  const text = n.toFixed(digits);
+  return prefix || unit ? `${text} ${prefix}${unit}` : text;
 }
 
 /**
@@ -25,6 +24,7 @@ export function short(v) {
  * `now` (epoch ms) and `windowMs` long.
  */
 export function drawLines(canvas, series, { now, windowMs = 120_000, unit = "" } = {}) {
+  // unit: "B" for bytes (axis labels "1.5 kB"), "" for plain counts.
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || 400;
   const h = canvas.clientHeight || 180;
@@ -40,7 +40,7 @@ export function drawLines(canvas, series, { now, windowMs = 120_000, unit = "" }
   const t0 = now - windowMs;
   let max = 0;
   for (const s of series) for (const p of s.points) if (p.t >= t0) max = Math.max(max, p.v);
-  const top = niceCeil(max);
+  const [top, steps] = niceCeil(max);
 
   g.font = "11px system-ui, sans-serif";
   g.fillStyle = "#5f6b7a";
@@ -48,13 +48,13 @@ export function drawLines(canvas, series, { now, windowMs = 120_000, unit = "" }
   g.lineWidth = 1;
   g.textAlign = "right";
   g.textBaseline = "middle";
-  for (let i = 0; i <= 4; i++) {
-    const y = pad.t + ph - (ph * i) / 4;
+  for (let i = 0; i <= steps; i++) {
+    const y = pad.t + ph - (ph * i) / steps;
     g.beginPath();
     g.moveTo(pad.l, Math.round(y) + 0.5);
     g.lineTo(pad.l + pw, Math.round(y) + 0.5);
     g.stroke();
-    g.fillText(short((top * i) / 4) + unit, pad.l - 6, y);
+    g.fillText(short((top * i) / steps, unit), pad.l - 6, y);
   }
   g.textAlign = "center";
   g.textBaseline = "top";
@@ -83,10 +83,11 @@ export function drawLines(canvas, series, { now, windowMs = 120_000, unit = "" }
   return latest;
 }
 
-/** The smallest 1, 2 or 5 times a power of ten at or above `v` (1 for nothing). */
+/** The smallest 1, 2 or 5 times a power of ten at or above `v` (1 for nothing), and how many
+ * gridlines divide it evenly. */
 function niceCeil(v) {
-  if (!(v > 0)) return 1;
+  if (!(v > 0)) return [1, 5];
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  for (const [m, steps] of [[1, 5], [2, 4], [5, 5]]) if (m * p >= v) return [m * p, steps];
+  return [10 * p, 5];
 }

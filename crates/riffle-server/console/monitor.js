@@ -8,7 +8,7 @@ const CHARTS = [
   ["writeBytes", "Write throughput — bytes/s", "B"],
   ["readRecords", "Read throughput — records/s", ""],
   ["readBytes", "Read throughput — bytes/s", "B"],
-  ["iteratorAgeMs", "Iterator age — ms (GetRecords / fan-out)", ""],
+  ["iteratorAgeMs", "Iterator age — ms (GetRecords and fan-out)", ""],
 ];
 
 export const monitoringTab = {
@@ -36,9 +36,9 @@ export const monitoringTab = {
         }));
         // Shards with nothing to show keep the legend short.
         const shown = series.filter((s) => s.points.some((p) => p.v > 0));
-        const latest = drawLines(c.canvas, shown, { now: m.now, unit: c.unit ? ` ${c.unit}` : "" });
+        const latest = drawLines(c.canvas, shown, { now: m.now, unit: c.unit });
         const total = latest.reduce((a, b) => a + b, 0);
-        c.now.textContent = c.key === "iteratorAgeMs" ? `max ${short(Math.max(0, ...latest))}` : `now ${short(total)} total`;
+        c.now.textContent = c.key === "iteratorAgeMs" ? `max ${short(Math.max(0, ...latest))} ms` : `now ${short(total, c.unit)}/s in all`;
         c.legend.replaceChildren(...(shown.length ? shown : []).map((s) =>
           h("span", {}, h("i", { style: { background: s.color } }), shortShard(s.label))));
         if (!shown.length) c.legend.append(h("span", {}, ids.length ? "no traffic in the last two minutes" : "waiting for samples…"));

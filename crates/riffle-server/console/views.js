@@ -63,7 +63,7 @@ function streamView(tab) {
           ["Open shards", s.openShards], ["Data retention", hours(s.retentionHours)],
           ["Encryption", s.encryption === "KMS" ? `KMS (${s.keyId})` : "Disabled"], ["Created", when(s.createdMs)],
           ["ARN", h("span", { class: "mono" }, s.arn)]]
-          .map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))));
+          .map(([k, v]) => h("div", { class: k === "ARN" ? "wide" : null }, h("dt", {}, k), h("dd", {}, v)))));
       head.append(summary(stream));
       const tabs = h("nav", { class: "tabs" }, TABS.map(([id, label]) =>
         h("a", { href: streamHref(stream.name, id), class: id === (route.tab || "shards") ? "active" : null }, label)));
@@ -131,15 +131,17 @@ function lineage(shards, color) {
 }
 
 function shardTable(shards) {
-  const abbrev = (k) => (k.length > 14 ? `${k.slice(0, 6)}…${k.slice(-6)}` : k);
-  return table(["Shard", "Status", "Parents", "Hash key range", "Starting sequence", "Ending sequence", "Records retained", "Last write"],
+  const pct = (f) => `${(f * 100).toFixed(1)}%`;
+  const seqs = (sh) => h("div", { class: "seqs" }, sh.startingSequenceNumber, h("br"), sh.endingSequenceNumber
+    ? `… ${sh.endingSequenceNumber}` : h("span", { class: "muted" }, "… open"));
+  return table(["Shard", "Status", "Parents", "Hash keys", "Sequence numbers", "Records retained", "Last write"],
     shards.map((sh) => h("tr", { "data-shard": sh.shardId },
       h("td", { class: "mono" }, sh.shardId), h("td", {}, badge(sh.open ? "OPEN" : "CLOSED")),
-      h("td", { class: "mono" }, [sh.parent, sh.adjacentParent].filter(Boolean).join(", ") || "—"),
-      h("td", { class: "mono", title: `${sh.startingHashKey} … ${sh.endingHashKey}` }, `${abbrev(sh.startingHashKey)} … ${abbrev(sh.endingHashKey)}`),
-      h("td", { class: "mono" }, abbrev(sh.startingSequenceNumber)),
-      h("td", { class: "mono" }, sh.endingSequenceNumber ? abbrev(sh.endingSequenceNumber) : "open"),
-      h("td", {}, sh.retainedRecords.toLocaleString()), h("td", {}, when(sh.lastArrivalMs)))),
+      h("td", {}, [sh.parent, sh.adjacentParent].filter(Boolean).map(shortShard).join(" + ") || "—"),
+      h("td", { title: `${sh.startingHashKey} … ${sh.endingHashKey}` }, `${pct(sh.from)} – ${pct(sh.to)}`),
+      h("td", { class: "mono" }, seqs(sh)),
+      h("td", {}, sh.retainedRecords.toLocaleString()),
+      h("td", { title: when(sh.lastArrivalMs) }, sh.lastArrivalMs ? new Date(sh.lastArrivalMs).toLocaleTimeString() : "—"))),
     { class: "shards" });
 }
 
@@ -175,12 +177,13 @@ const leasesView = {
       if (!tables.length) return h("div", { class: "panel muted" }, "No lease tables.");
       return h("div", {}, tables.map((t) => h("div", { class: "panel lease-table", "data-table": t.name },
         h("h2", {}, `${t.name} (${t.rows.length} leases)`),
-        table(["Lease key", "Owner", "Counter", "Checkpoint", "Sub-seq", "Behind (records)", "Owner switches", "Parents"],
+        table(["Lease key", "Owner", "Counter", "Checkpoint", "Sub-seq", "Stream", "Behind (records)", "Owner switches", "Parents"],
           t.rows.map((r) => h("tr", { "data-lease": r.leaseKey },
             h("td", { class: "mono" }, r.leaseKey), h("td", { class: "owner" }, r.leaseOwner ?? h("span", { class: "muted" }, "unowned")),
             h("td", {}, r.leaseCounter ?? ""), h("td", { class: "mono" }, r.checkpoint ?? ""),
-            h("td", {}, r.checkpointSubSequenceNumber ?? ""),
-            h("td", { class: "lag" }, r.lagRecords ?? "—"), h("td", {}, r.ownerSwitchesSinceCheckpoint ?? ""),
+            h("td", {}, r.checkpointSubSequenceNumber ?? ""), h("td", {}, r.stream ?? ""),
+            h("td", { class: "lag", title: r.lagRecords === null ? "Only a sequence-number checkpoint has a known lag" : null },
+              r.lagRecords ?? "—"), h("td", {}, r.ownerSwitchesSinceCheckpoint ?? ""),
             h("td", { class: "mono" }, Array.isArray(r.parentShardIds) ? r.parentShardIds.join(", ") : "")))))));
     });
   },
