@@ -8,7 +8,7 @@
 
 use super::ApiFailure;
 use crate::state::App;
-use riffle_types::SequenceNumber;
+use riffle_types::{SequenceNumber, ShardId};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -81,7 +81,8 @@ fn row(app: &App, item: &Value) -> Value {
         item.as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), plain(v))).collect()).unwrap_or_default();
     let get = |k: &str| attrs.get(k).cloned().unwrap_or(Value::Null);
     let checkpoint = get("checkpoint");
-    let lag = checkpoint.as_str().and_then(|c| lag(app, c));
+    let (stream, lag) =
+        position(app, get("leaseKey").as_str().unwrap_or_default(), checkpoint.as_str().unwrap_or_default());
     let known = [
         "leaseKey",
         "leaseOwner",
@@ -101,19 +102,38 @@ fn row(app: &App, item: &Value) -> Value {
         "checkpointSubSequenceNumber": get("checkpointSubSequenceNumber"),
         "ownerSwitchesSinceCheckpoint": get("ownerSwitchesSinceCheckpoint"),
         "parentShardIds": get("parentShardId"),
-        "lagRecords": lag.as_ref().map(|(records, _)| *records),
-        "stream": lag.map(|(_, stream)| stream),
+        "lagRecords": lag,
+        "stream": stream,
         "other": other,
     })
 }
 
-/// Records between a sequence-number checkpoint and its shard's tip, with the stream's name.
-/// `None` for TRIM_HORIZON, LATEST, SHARD_END and numbers from elsewhere.
-fn lag(app: &App, checkpoint: &str) -> Option<(u64, String)> {
-    let seq = SequenceNumber::parse(checkpoint).ok()?;
-    let stream = app.catalog.read().by_uid(seq.stream_uid)?.name.clone();
-    let state = app.log.shard_state(seq.shard_key());
-    Some((state.next_counter.saturating_sub(seq.counter + 1), stream))
+/// The stream a lease is for and how many records its owner is behind the shard's tip: from a
+/// sequence-number checkpoint (which names stream and shard), or from a multi-stream lease key
+/// (`account:stream:creationEpoch:shardId`, KCL 2.3+) at TRIM_HORIZON (everything retained) or
+/// SHARD_END (nothing). A single-stream table's key names only the shard, and LATEST is no stored
+/// position, so those lags are unknown.
+fn position(app: &App, lease_key: &str, checkpoint: &str) -> (Option<String>, Option<u64>) {
+    let cat = app.catalog.read();
+    if let Ok(seq) = SequenceNumber::parse(checkpoint) {
+        let Some(s) = cat.by_uid(seq.stream_uid) else { return (None, None) };
+        let tip = app.log.shard_state(seq.shard_key()).next_counter;
+        return (Some(s.name.clone()), Some(tip.saturating_sub(seq.counter + 1)));
+    }
+    let parts: Vec<&str> = lease_key.split(':').collect();
+    let (Some(name), Some(shard)) = (parts.get(1), parts.get(3).and_then(|id| ShardId::parse(id))) else {
+        return (None, None);
+    };
+    let Some(s) = cat.streams.get(*name).filter(|s| parts.len() == 4 && s.shard(shard.0).is_some()) else {
+        return (None, None);
+    };
+    let state = app.log.shard_state(s.shard_key(shard.0));
+    let lag = match checkpoint {
+        "TRIM_HORIZON" => Some(state.next_counter.saturating_sub(state.trim_counter)),
+        "SHARD_END" => Some(0),
+        _ => None,
+    };
+    (Some(s.name.clone()), lag)
 }
 
 #[cfg(test)]

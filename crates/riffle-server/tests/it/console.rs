@@ -155,13 +155,31 @@ async fn console_api_shows_streams_shards_records_and_leases() {
         .send()
         .await
         .unwrap();
+    // A multi-stream KCL lease (account:stream:epoch:shardId) at TRIM_HORIZON: all retained.
+    ddb.put_item()
+        .table_name("orders-app")
+        .item("leaseKey", AttributeValue::S(format!("000000000000:orders:1700000000:{shard}")))
+        .item("checkpoint", AttributeValue::S("TRIM_HORIZON".into()))
+        .send()
+        .await
+        .unwrap();
     let leases = get_json(addr, "/console/api/leases").await;
     let table = &leases["tables"][0];
     assert_eq!(table["name"], "orders-app");
-    let row = &table["rows"][0];
+    let row = &table["rows"][1];
     assert_eq!((row["leaseOwner"].as_str(), row["leaseCounter"].as_str()), (Some("worker-1"), Some("7")));
     assert_eq!(row["stream"], "orders");
     assert!(row["lagRecords"].as_u64().unwrap() >= 1, "the aggregate at least is behind: {row}");
+    let multi = &table["rows"][0];
+    assert_eq!((multi["stream"].as_str(), multi["leaseOwner"].as_str()), (Some("orders"), None), "{multi}");
+    let retained = get_json(addr, "/console/api/streams/orders").await["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["shardId"] == shard)
+        .unwrap()["retainedRecords"]
+        .clone();
+    assert_eq!(multi["lagRecords"], retained);
 
     let (head, _) = http(addr, "GET", "/console/api/streams/nope", "").await;
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
