@@ -38,7 +38,7 @@ export const monitoringTab = {
         const shown = series.filter((s) => s.points.some((p) => p.v > 0));
         const latest = drawLines(c.canvas, shown, { now: m.now, unit: c.unit });
         const total = latest.reduce((a, b) => a + b, 0);
-        c.now.textContent = c.key === "iteratorAgeMs" ? `max ${short(Math.max(0, ...latest))} ms` : `now ${short(total, c.unit)}/s in all`;
+        c.now.textContent = c.key === "iteratorAgeMs" ? `now ${short(Math.max(0, ...latest))} ms at most` : `now ${short(total, c.unit)}/s in all`;
         c.legend.replaceChildren(...(shown.length ? shown : []).map((s) =>
           h("span", {}, h("i", { style: { background: s.color } }), shortShard(s.label))));
         if (!shown.length) c.legend.append(h("span", {}, ids.length ? "no traffic in the last two minutes" : "waiting for samples…"));
