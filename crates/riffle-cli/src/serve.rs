@@ -221,9 +221,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None => String::new(),
     };
     println!(
-        "riffle listening on {}://{}, data in {data}{tls}{auth_banner}{metrics}",
-        server.scheme(),
-        server.local_addr()
+        "riffle listening on {scheme}://{addr}, data in {data}{tls}{auth_banner}{metrics}, console on {scheme}://{addr}/console/",
+        scheme = server.scheme(),
+        addr = server.local_addr()
     );
     shutdown_signal().await;
     tracing::info!("shutting down");
