@@ -17,12 +17,20 @@ pub(crate) struct Limits {
 pub(crate) struct Aggregator {
     builder: AggregateBuilder,
     users: Vec<UserRecord>,
+    /// When the pipeline put the first record into the open aggregate (its records may have
+    /// arrived long before, when the pipeline is behind).
+    opened: Option<Instant>,
 }
 
 impl Aggregator {
     /// When the open aggregate must go: its oldest record's deadline.
     pub fn deadline(&self) -> Option<Instant> {
         self.users.first().map(|u| u.deadline)
+    }
+
+    /// When the pipeline opened the aggregate.
+    pub fn opened(&self) -> Option<Instant> {
+        self.opened.filter(|_| !self.users.is_empty())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -38,6 +46,9 @@ impl Aggregator {
         let (pk, ehk) = (user.partition_key.as_str(), user.explicit_hash_key.as_deref());
         if !self.users.is_empty() && self.builder.encoded_len_with(pk, ehk, user.data.len()) > limits.max_size {
             self.close_into(out);
+        }
+        if self.users.is_empty() {
+            self.opened = Some(Instant::now());
         }
         self.builder.push(&user.partition_key, user.explicit_hash_key.as_deref(), &user.data);
         self.users.push(user);
@@ -88,27 +99,11 @@ impl Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
     use proptest::prelude::*;
     use riffle_proto::agg::deaggregate;
-    use std::sync::Arc;
 
     fn user(id: u64, key: &str, data: Vec<u8>) -> UserRecord {
-        let now = Instant::now();
-        UserRecord {
-            id,
-            stream: Arc::from("s"),
-            partition_key: key.to_string(),
-            explicit_hash_key: None,
-            hash_key: riffle_types::partition_key_hash(key).0,
-            data: Bytes::from(data),
-            arrival: now,
-            deadline: now,
-            expiry: now + std::time::Duration::from_secs(30),
-            last_attempt_end: now,
-            attempts: Vec::new(),
-            reply: None,
-        }
+        crate::record::test_user(id, key, data, Instant::now())
     }
 
     proptest! {

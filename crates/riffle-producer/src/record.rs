@@ -136,3 +136,23 @@ impl std::hash::Hasher for KeyHasher {
         self.0 ^= n as u64;
     }
 }
+
+/// A user record for tests: `deadline` as given, a TTL of 30 s from now, no reply.
+#[cfg(test)]
+pub(crate) fn test_user(id: u64, key: &str, data: Vec<u8>, deadline: Instant) -> UserRecord {
+    let now = Instant::now();
+    UserRecord {
+        id,
+        stream: Arc::from("s"),
+        partition_key: key.to_string(),
+        explicit_hash_key: None,
+        hash_key: riffle_types::partition_key_hash(key).0,
+        data: Bytes::from(data),
+        arrival: now,
+        deadline,
+        expiry: now + std::time::Duration::from_secs(30),
+        last_attempt_end: now,
+        attempts: Vec::new(),
+        reply: None,
+    }
+}

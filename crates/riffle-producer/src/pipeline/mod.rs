@@ -192,11 +192,10 @@ impl Pipeline {
     /// One turn after an event; true when the pipeline is finished.
     fn turn(&mut self, now: Instant) -> bool {
         let force = self.flush_now || self.closing.is_some();
+        let (backlog, hold) = (self.backlog(), self.cfg.record_max_buffered_time);
         for stream in self.streams.values_mut() {
+            stream.close_due(now, force, backlog, hold);
             for shard in stream.shards.values_mut() {
-                if shard.agg.deadline().is_some_and(|d| force || d <= now) {
-                    shard.close_aggregate();
-                }
                 if self.flush_now {
                     for r in shard.queue_mut() {
                         r.deadline = r.deadline.min(now);
@@ -231,18 +230,26 @@ impl Pipeline {
         false
     }
 
+    /// Whether records wait in the intake: the pipeline is behind, and they are late already.
+    fn backlog(&self) -> bool {
+        !self.cmd_rx.is_empty()
+    }
+
     /// When the loop must look again without an event: the next aggregate or queued record
     /// coming due, a shard-map retry, or a tick while anything is buffered.
     fn next_wake(&self, now: Instant) -> Instant {
         let mut wake = now + Duration::from_secs(3600);
         let mut buffered = false;
+        let (backlog, hold) = (self.backlog(), self.cfg.record_max_buffered_time);
         for stream in self.streams.values() {
             buffered |= stream.busy();
             if stream.map.is_none() && !stream.unrouted.is_empty() && !stream.loading {
                 wake = wake.min(stream.load_at);
             }
             for shard in stream.shards.values() {
-                if let Some(d) = shard.agg.deadline() {
+                // An aggregate held open for a busy shard is looked at again when the shard's
+                // call returns (an event) or at the tick (a backoff ending).
+                if let Some(d) = stream.close_at(shard, now, backlog, hold) {
                     wake = wake.min(d);
                 }
                 if let Some(r) = shard.queue().front().filter(|r| r.deadline > now) {

@@ -14,7 +14,7 @@ use crate::shard_map::ShardMap;
 use riffle_types::HashKeyRange;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 pub(crate) struct ShardState {
@@ -230,12 +230,41 @@ impl StreamState {
     /// Whether a shard may send now: nothing of it in flight or held, its backoff over, and
     /// the shards it replaced drained.
     pub fn eligible(&self, id: &str, now: Instant) -> bool {
-        let Some(s) = self.shards.get(id) else { return false };
-        !s.in_flight
-            && s.held == 0
-            && s.not_before <= now
-            && !s.queue.is_empty()
-            && s.parents.iter().all(|p| !self.shards.contains_key(p))
+        self.shards.get(id).is_some_and(|s| !s.queue.is_empty() && self.free(s, now))
+    }
+
+    /// Whether a call for the shard could start now, were anything queued.
+    fn free(&self, s: &ShardState, now: Instant) -> bool {
+        !s.in_flight && s.held == 0 && s.not_before <= now && s.parents.iter().all(|p| !self.shards.contains_key(p))
+    }
+
+    /// When the shard's open aggregate is to close, if one is open: its oldest record's
+    /// deadline, but only once a call for the shard could start. Until then (a call in flight,
+    /// a backoff, a held record, parents not drained) it could not leave any sooner, so it
+    /// keeps filling rather than queue as a small aggregate. Under `backlog` (records waiting
+    /// in the intake, already late) it also stays open until `hold` after it was opened, so a
+    /// pipeline that has fallen behind sends fewer, fuller aggregates, not one per turn.
+    pub fn close_at(&self, s: &ShardState, now: Instant, backlog: bool, hold: Duration) -> Option<Instant> {
+        let deadline = s.agg.deadline()?;
+        if !self.free(s, now) {
+            return None;
+        }
+        let opened = s.agg.opened().unwrap_or(deadline);
+        Some(if backlog { deadline.max(opened + hold) } else { deadline })
+    }
+
+    /// Closes the open aggregates that are due (every one when `force`).
+    pub fn close_due(&mut self, now: Instant, force: bool, backlog: bool, hold: Duration) {
+        let due: Vec<Arc<str>> = self
+            .shards
+            .iter()
+            .filter(|(_, s)| !s.agg.is_empty())
+            .filter(|(_, s)| force || self.close_at(s, now, backlog, hold).is_some_and(|t| t <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in due {
+            self.shards.get_mut(&id).expect("listed above").close_aggregate();
+        }
     }
 
     /// Forgets retired shards that have nothing left.
@@ -251,4 +280,99 @@ impl StreamState {
 
 fn overlaps(a: HashKeyRange, b: HashKeyRange) -> bool {
     a.start <= b.end && b.start <= a.end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::test_user;
+    use riffle_types::uniform_ranges;
+
+    const HOLD: Duration = Duration::from_millis(100);
+
+    fn one_shard_stream(now: Instant) -> StreamState {
+        let mut s = StreamState::new(Arc::from("s"), now);
+        let range = uniform_ranges(1)[0];
+        s.apply_map(
+            ShardMap::new(vec![crate::shard_map::ShardInfo { id: Arc::from("shard"), range }]),
+            limits(),
+            100,
+            now,
+        );
+        s
+    }
+
+    fn limits() -> Limits {
+        Limits { enabled: true, max_count: u64::MAX, max_size: 51_200 }
+    }
+
+    fn shard(s: &mut StreamState) -> &mut ShardState {
+        s.shards.get_mut("shard").unwrap()
+    }
+
+    /// The ids of the user records in each queued Kinesis record, in queue order.
+    fn queued_ids(s: &mut StreamState) -> Vec<Vec<u64>> {
+        shard(s).queue().iter().map(|r| r.users.iter().map(|u| u.id).collect()).collect()
+    }
+
+    #[test]
+    fn a_due_aggregate_keeps_filling_while_its_shard_has_a_call_in_flight() {
+        let now = Instant::now();
+        let mut s = one_shard_stream(now);
+        shard(&mut s).in_flight = true;
+        for i in 0..3 {
+            s.route(test_user(i, &format!("k{i}"), vec![1; 10], now), limits());
+        }
+        let later = now + HOLD * 10;
+        s.close_due(later, false, false, HOLD);
+        assert!(queued_ids(&mut s).is_empty(), "nothing closes while the shard cannot send");
+        let st = &s.shards["shard"];
+        assert_eq!(s.close_at(st, later, false, HOLD), None, "and nothing wakes the loop for it");
+        s.route(test_user(3, "k3", vec![1; 10], later), limits());
+        shard(&mut s).in_flight = false;
+        s.close_due(later, false, false, HOLD);
+        assert_eq!(queued_ids(&mut s), vec![vec![0, 1, 2, 3]], "one aggregate, in put order");
+    }
+
+    #[test]
+    fn a_backing_off_shard_holds_its_aggregate_too() {
+        let now = Instant::now();
+        let mut s = one_shard_stream(now);
+        shard(&mut s).not_before = now + HOLD;
+        s.route(test_user(0, "a", vec![1; 10], now), limits());
+        s.close_due(now, false, false, HOLD);
+        assert!(queued_ids(&mut s).is_empty());
+        s.close_due(now + HOLD, false, false, HOLD);
+        assert_eq!(queued_ids(&mut s), vec![vec![0]]);
+    }
+
+    #[test]
+    fn under_backlog_late_records_fill_an_aggregate_for_the_hold_time() {
+        let now = Instant::now();
+        let mut s = one_shard_stream(now);
+        // Already late when they reach the pipeline, as records are when it has fallen behind.
+        let late = now.checked_sub(HOLD).unwrap_or(now);
+        s.route(test_user(0, "a", vec![1; 10], late), limits());
+        s.route(test_user(1, "b", vec![1; 10], late), limits());
+        let opened = s.shards["shard"].agg.opened().unwrap();
+        s.close_due(opened, false, true, HOLD);
+        assert!(queued_ids(&mut s).is_empty(), "backlog: stays open though past its deadline");
+        assert_eq!(s.close_at(&s.shards["shard"], opened, true, HOLD), Some(opened + HOLD));
+        s.close_due(opened, false, false, HOLD);
+        assert_eq!(queued_ids(&mut s), vec![vec![0, 1]], "no backlog: the deadline rules");
+        s.route(test_user(2, "c", vec![1; 10], late), limits());
+        let opened = s.shards["shard"].agg.opened().unwrap();
+        s.close_due(opened + HOLD, false, true, HOLD);
+        assert_eq!(queued_ids(&mut s), vec![vec![0, 1], vec![2]], "backlog: closes after the hold");
+    }
+
+    #[test]
+    fn force_closes_whatever_the_shard_is_doing() {
+        let now = Instant::now();
+        let mut s = one_shard_stream(now);
+        shard(&mut s).in_flight = true;
+        s.route(test_user(0, "a", vec![1; 10], now + HOLD), limits());
+        s.close_due(now, true, true, HOLD);
+        assert_eq!(queued_ids(&mut s), vec![vec![0]]);
+    }
 }
