@@ -119,7 +119,8 @@ impl ConsumerConfig {
     }
 
     /// How long a thief waits for the previous owner to finish a handoff before it starts
-    /// anyway (default: the failover time — a live owner notices within a third of it).
+    /// anyway (default: half the failover time — a live owner notices at its next renewal,
+    /// within a third of it; a dead one costs no more than this).
     pub fn graceful_lease_handoff_timeout(mut self, d: Duration) -> Self {
         self.graceful_lease_handoff_timeout = Some(d);
         self
@@ -199,7 +200,7 @@ impl ConsumerConfig {
     }
 
     pub(crate) fn handoff_timeout(&self) -> Duration {
-        self.graceful_lease_handoff_timeout.unwrap_or(self.failover_time)
+        self.graceful_lease_handoff_timeout.unwrap_or(self.failover_time / 2)
     }
 
     pub(crate) fn take_interval(&self) -> Duration {

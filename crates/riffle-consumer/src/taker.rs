@@ -32,6 +32,18 @@ impl ExpiryTracker {
     pub fn is_expired(&self, lease: &Lease, now: Instant, failover: Duration) -> bool {
         self.seen.get(&lease.key).is_some_and(|&(_, since)| now.duration_since(since) > failover)
     }
+
+    /// When the first of `leases` owned by another worker will have gone unrenewed for longer
+    /// than `failover`, if none has yet: a scan then takes it at once, instead of at the next
+    /// regular scan up to a scan interval later.
+    pub fn next_expiry(&self, leases: &[Lease], me: &str, now: Instant, failover: Duration) -> Option<Instant> {
+        leases
+            .iter()
+            .filter(|l| l.owner.as_deref().is_some_and(|o| o != me) && !l.is_shard_end())
+            .filter_map(|l| self.seen.get(&l.key).map(|&(_, since)| since + failover + Duration::from_millis(10)))
+            .filter(|at| *at > now)
+            .min()
+    }
 }
 
 /// A lease as the taker sees it.
@@ -144,6 +156,31 @@ mod tests {
             let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
             prop_assert!(max - min <= 1, "{counts:?}");
         }
+    }
+
+    #[test]
+    fn the_next_expiry_is_the_first_peer_lease_to_go_stale() {
+        let lease = |key: &str, owner: Option<&str>, counter: u64| {
+            let mut l = Lease::new(key, crate::position::Checkpoint::TrimHorizon);
+            l.owner = owner.map(str::to_string);
+            l.counter = counter;
+            l
+        };
+        let failover = Duration::from_secs(10);
+        let t0 = Instant::now();
+        let mut tracker = ExpiryTracker::default();
+        let leases = vec![lease("a", Some("peer"), 1), lease("b", Some("me"), 1), lease("c", None, 1)];
+        tracker.observe(&leases, t0);
+        let at = tracker.next_expiry(&leases, "me", t0, failover).unwrap();
+        assert_eq!(at, t0 + failover + Duration::from_millis(10), "only the peer's lease counts");
+        // Renewed later: its expiry moves; once past, it is no longer "next".
+        let t1 = t0 + Duration::from_secs(3);
+        let renewed = vec![lease("a", Some("peer"), 2), lease("b", Some("me"), 1), lease("c", None, 1)];
+        tracker.observe(&renewed, t1);
+        assert_eq!(tracker.next_expiry(&renewed, "me", t1, failover), Some(t1 + failover + Duration::from_millis(10)));
+        let late = t1 + failover + Duration::from_secs(1);
+        assert!(tracker.is_expired(&renewed[0], late, failover));
+        assert_eq!(tracker.next_expiry(&renewed, "me", late, failover), None);
     }
 
     #[test]

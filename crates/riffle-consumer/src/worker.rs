@@ -87,6 +87,7 @@ impl<F: ProcessorFactory> Worker<F> {
             consumer_arn: None,
             last_sync: None,
             missing: HashSet::new(),
+            next_expiry: None,
         };
         WorkerHandle { worker_id, shutdown, held, task: tokio::spawn(core.run(rx)) }
     }
@@ -149,6 +150,8 @@ struct Core<F: ProcessorFactory> {
     last_sync: Option<Instant>,
     /// Leases whose shard the last sync did not find (deleted if the next one does not either).
     missing: HashSet<String>,
+    /// When a peer's lease will expire by our scans' count; a scan is due then.
+    next_expiry: Option<tokio::time::Instant>,
 }
 
 impl<F: ProcessorFactory> Core<F> {
@@ -168,6 +171,7 @@ impl<F: ProcessorFactory> Core<F> {
                     self.on_exit(key, exit).await;
                 }
                 _ = tick.tick() => self.cycle().await,
+                _ = sleep_until(self.next_expiry) => self.cycle().await,
             }
         }
         self.graceful_shutdown().await;
@@ -204,6 +208,10 @@ impl<F: ProcessorFactory> Core<F> {
         let leases = self.table.list().await?;
         let now = Instant::now();
         self.tracker.observe(&leases, now);
+        self.next_expiry = self
+            .tracker
+            .next_expiry(&leases, &self.id, now, self.config.failover_time)
+            .map(tokio::time::Instant::from_std);
         let lost: Vec<String> = self.held.lock().iter().filter(|(_, l)| l.is_lost()).map(|(k, _)| k.clone()).collect();
         for key in lost {
             self.drop_lease(&key, true);
@@ -350,6 +358,14 @@ impl<F: ProcessorFactory> Core<F> {
             }
         }
         metrics::current_leases(&self.id, 0);
+    }
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
