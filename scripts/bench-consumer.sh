@@ -83,32 +83,97 @@ log "creating stream bench ($SHARDS shards) on $EP and putting $RECORDS records 
 ok="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["records_ok"])' "$RESULTS/fill.json")"
 [[ "$ok" == "$RECORDS" ]] || { echo "pre-fill wrote $ok of $RECORDS records" >&2; exit 1; }
 
-log "1/3 riffle-consumer: one worker drains $RECORDS records"
+log "1/6 riffle-consumer: one worker drains $RECORDS records"
 timeout 300 "$WORKER" "$EP" "riffle-$RUN_ID" bench w1 "$RECORDS" --exit --failover-ms "$FAILOVER_MS" \
   > "$RESULTS/riffle.jsonl" 2> "$RESULTS/riffle.err"
 
-log "2/3 kcl-rs: one worker drains $RECORDS records"
+log "2/6 kcl-rs: one worker drains $RECORDS records"
 timeout 360 "$PY" "$ROOT/scripts/bench_consumer_kcl.py" --endpoint "$EP" --stream bench --app "kcl-$RUN_ID" \
   --expected "$RECORDS" > "$RESULTS/kcl.jsonl" 2> "$RESULTS/kcl.err"
 
-log "3/3 riffle-consumer fail-over (failover time $FAILOVER_MS ms)"
-APP_FO="failover-$RUN_ID"
-"$WORKER" "$EP" "$APP_FO" bench a "$RECORDS" --failover-ms "$FAILOVER_MS" > "$RESULTS/failover-a.jsonl" 2> "$RESULTS/failover-a.err" &
-A_PID=$!
-PIDS+=("$A_PID")
-for _ in $(seq 1 600); do grep -q '"done"' "$RESULTS/failover-a.jsonl" && break; sleep 0.1; done
-grep -q '"done"' "$RESULTS/failover-a.jsonl" || { echo "fail-over worker a never drained the stream" >&2; exit 1; }
-sleep 1  # let its last checkpoints land, so b resumes from them
-KILL_MS="$(date +%s%3N)"
-kill -KILL "$A_PID"
-wait "$A_PID" 2>/dev/null || true
-"$WORKER" "$EP" "$APP_FO" bench b "$FAILOVER_RECORDS" --exit --failover-ms "$FAILOVER_MS" \
-  > "$RESULTS/failover-b.jsonl" 2> "$RESULTS/failover-b.err" &
-B_PID=$!
-PIDS+=("$B_PID")
-"$RIFFLE" bench put --endpoint "$EP" --stream bench --records "$FAILOVER_RECORDS" --json > "$RESULTS/failover-put.json"
-PUT_DONE_MS="$(date +%s%3N)"
-timeout 120 tail --pid "$B_PID" -f /dev/null || { echo "fail-over worker b did not finish" >&2; exit 1; }
+# Waits until FILE has a line containing PATTERN at least N times (or gives up after SECONDS).
+wait_lines() {
+  local file="$1" pattern="$2" n="$3" seconds="$4"
+  for _ in $(seq 1 $((seconds * 10))); do
+    [[ "$(grep -c "$pattern" "$file" 2>/dev/null || true)" -ge "$n" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Puts small batches in the background until the returned PID is killed: records on every shard,
+# so a worker that gains a lease shows it by processing.
+trickle() {
+  ( while true; do
+      "$RIFFLE" bench put --endpoint "$EP" --stream bench --records 2000 --json >/dev/null 2>&1 || true
+      sleep 0.2
+    done ) &
+  TRICKLE_PID=$!
+  PIDS+=("$TRICKLE_PID")
+}
+
+# run_worker KIND APP ID EXPECTED OUT [--exit|--hold]: a riffle-consumer or kcl-rs worker in the
+# background; its PID in WORKER_PID.
+run_worker() {
+  local kind="$1" app="$2" id="$3" expected="$4" out="$5" mode="${6:-}"
+  if [[ "$kind" == riffle ]]; then
+    local flags=(--failover-ms "$FAILOVER_MS")
+    [[ "$mode" == --exit ]] && flags+=(--exit)
+    "$WORKER" "$EP" "$app" bench "$id" "$expected" "${flags[@]}" > "$out.jsonl" 2> "$out.err" &
+  else
+    local flags=()
+    [[ "$mode" == --hold ]] && flags+=(--hold)
+    "$PY" "$ROOT/scripts/bench_consumer_kcl.py" --endpoint "$EP" --stream bench --app "$app" --worker-id "$id" \
+      --expected "$expected" --timeout 600 "${flags[@]}" > "$out.jsonl" 2> "$out.err" &
+  fi
+  WORKER_PID=$!
+  PIDS+=("$WORKER_PID")
+}
+
+# fail_over KIND: worker a drains the stream holding every lease and is SIGKILLed 1 s after;
+# worker b of the same application starts at that moment and FAILOVER_RECORDS more are put.
+fail_over() {
+  local kind="$1" app="failover-$1-$RUN_ID"
+  run_worker "$kind" "$app" a "$RECORDS" "$RESULTS/failover-$kind-a" --hold
+  local a_pid="$WORKER_PID"
+  wait_lines "$RESULTS/failover-$kind-a.jsonl" '"done"' 1 400 || { echo "$kind fail-over worker a never drained the stream" >&2; exit 1; }
+  sleep 1  # let its last checkpoints land, so b resumes from them
+  date +%s%3N > "$RESULTS/failover-$kind.kill_ms"
+  kill -KILL "$a_pid"
+  wait "$a_pid" 2>/dev/null || true
+  run_worker "$kind" "$app" b "$FAILOVER_RECORDS" "$RESULTS/failover-$kind-b" --exit
+  local b_pid="$WORKER_PID"
+  "$RIFFLE" bench put --endpoint "$EP" --stream bench --records "$FAILOVER_RECORDS" --json > "$RESULTS/failover-$kind-put.json"
+  date +%s%3N > "$RESULTS/failover-$kind.put_done_ms"
+  timeout 400 tail --pid "$b_pid" -f /dev/null || { echo "$kind fail-over worker b did not finish" >&2; exit 1; }
+}
+
+# rebalance KIND: worker a drains the stream and holds every lease; worker c of the same
+# application joins while records trickle in; we time c's start to c processing on half the shards.
+rebalance() {
+  local kind="$1" app="rebalance-$1-$RUN_ID"
+  run_worker "$kind" "$app" a "$RECORDS" "$RESULTS/rebalance-$kind-a" --hold
+  local a_pid="$WORKER_PID"
+  wait_lines "$RESULTS/rebalance-$kind-a.jsonl" '"done"' 1 400 || { echo "$kind rebalance worker a never drained the stream" >&2; exit 1; }
+  trickle
+  sleep 1
+  run_worker "$kind" "$app" c 1000000000 "$RESULTS/rebalance-$kind-c" --hold
+  local c_pid="$WORKER_PID"
+  wait_lines "$RESULTS/rebalance-$kind-c.jsonl" '"shard_first"' $((SHARDS / 2)) 400 \
+    || { echo "$kind rebalance worker c never took half the shards" >&2; exit 1; }
+  kill "$TRICKLE_PID" 2>/dev/null || true
+  kill -TERM "$a_pid" "$c_pid" 2>/dev/null || true
+  wait "$a_pid" "$c_pid" 2>/dev/null || true
+}
+
+log "3/6 riffle-consumer fail-over (failover time $FAILOVER_MS ms)"
+fail_over riffle
+log "4/6 kcl-rs fail-over (its default failover time)"
+fail_over kcl
+log "5/6 riffle-consumer rebalance: a second worker joins one that holds every lease"
+rebalance riffle
+log "6/6 kcl-rs rebalance"
+rebalance kcl
 LOAD_AT_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 VERSIONS="riffle $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -116,12 +181,11 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || VERSIONS="$VERSIONS (dirty tree)
 VERSIONS="$VERSIONS; $(rustc --version); kcl-rs $("$PY" -c 'from importlib.metadata import version; print(version("kcl-rs"))') on $("$PY" --version)"
 MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | awk '{print $1, $2}'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
 
-python3 - "$RESULTS" "$OUT" "$RECORDS" "$SHARDS" "$FAILOVER_MS" "$FAILOVER_RECORDS" "$KILL_MS" "$PUT_DONE_MS" \
+python3 - "$RESULTS" "$OUT" "$RECORDS" "$SHARDS" "$FAILOVER_MS" "$FAILOVER_RECORDS" \
   "$LOAD_AT_START" "$LOAD_AT_END" "$VERSIONS" "$MACHINE" <<'PY'
 import datetime, json, re, sys
-(results, out, records, shards, failover_ms, fo_records, kill_ms, put_done_ms,
- load0, load1, versions, machine) = sys.argv[1:]
-records, kill_ms, put_done_ms = int(records), int(kill_ms), int(put_done_ms)
+(results, out, records, shards, failover_ms, fo_records, load0, load1, versions, machine) = sys.argv[1:]
+records, shards = int(records), int(shards)
 
 def events(name):
     evs = {}
@@ -142,15 +206,31 @@ def drain(name):
             "rate": records / steady if steady > 0 else float("inf"), "wall_rate": records / wall}
 
 r, k = drain("riffle"), drain("kcl")
-b = events("failover-b")
-b_shards = {}
-for line in open(f"{results}/failover-b.jsonl"):
-    if line.startswith("{") and '"shard_first"' in line:
-        e = json.loads(line)
-        b_shards.setdefault(e["shard"], e["t_ms"])
-fo_first = (min(b_shards.values()) - kill_ms) / 1000
-fo_all = (max(b_shards.values()) - kill_ms) / 1000
-fo_done = (b["done"]["t_ms"] - kill_ms) / 1000
+def shard_firsts(name):
+    """Each shard's first processed record, in ms since the epoch."""
+    firsts = {}
+    for line in open(f"{results}/{name}.jsonl"):
+        if line.startswith("{") and '"shard_first"' in line:
+            e = json.loads(line)
+            firsts.setdefault(e["shard"], e["t_ms"])
+    return firsts
+
+def fail_over(kind):
+    kill_ms = int(open(f"{results}/failover-{kind}.kill_ms").read())
+    put_ms = int(open(f"{results}/failover-{kind}.put_done_ms").read())
+    firsts = shard_firsts(f"failover-{kind}-b")
+    done = events(f"failover-{kind}-b")["done"]
+    return {"all": (max(firsts.values()) - kill_ms) / 1000, "first": (min(firsts.values()) - kill_ms) / 1000,
+            "shards": len(firsts), "done": (done["t_ms"] - kill_ms) / 1000, "records": done["records"],
+            "put": (put_ms - kill_ms) / 1000}
+
+def rebalance(kind):
+    start = events(f"rebalance-{kind}-c")["start"]["t_ms"]
+    firsts = sorted(shard_firsts(f"rebalance-{kind}-c").values())[: shards // 2]
+    return {"balanced": (firsts[-1] - start) / 1000, "first": (firsts[0] - start) / 1000}
+
+fo = {k: fail_over(k) for k in ("riffle", "kcl")}
+rb = {k: rebalance(k) for k in ("riffle", "kcl")}
 default_note = ", the KCL's default" if int(failover_ms) == 10000 else ""
 fmt = lambda x: f"{x:,.0f}"
 row = lambda name, x: (f"| {name} | {fmt(x['rate'])} | {x['steady_s']:.2f} | {fmt(x['wall_rate'])} | {x['wall_s']:.2f} | "
@@ -185,14 +265,25 @@ lines = [
     "",
     'kcl-rs\'s cold start is its own start-up sequence: with RUST_LOG=info it logs "Lease table is still empty" every 3 s for 30 s (the KCL waiting for a leader to fill a new lease table), then about 60 s between "Syncing Kinesis shard info" and "Starting LeaseCoordinator" (its log shows shard-sync leader elections at both ends of that minute); not yet checked whether any riffle answer lengthens that step.',
     "",
-    f"Fail-over (riffle-consumer only; kcl-rs 0.1.4 does not expose its failover time to Python): worker `a` "
-    f"(failover time {int(failover_ms):,} ms{default_note}) drains the stream holding all {shards} leases and is "
-    f"SIGKILLed 1 s after its last record; worker `b` of the same application starts at that moment and "
-    f"{int(fo_records):,} more records are put at once (put finished {(put_done_ms - kill_ms) / 1000:.2f} s after the kill). "
-    f"Kill -> `b`'s first record on every one of the {len(b_shards)} shards: **{fo_all:.2f} s** "
-    f"(first shard after {fo_first:.2f} s: `b` steals one lease at once for balance, as the KCL does, without waiting "
-    f"for expiry; the others it takes once their counters stood still for the failover time). "
-    f"Kill -> `b` processed all {b['done']['records']:,} new records: {fo_done:.2f} s.",
+    "### Fail-over and rebalance (same run, same server and stream)",
+    "",
+    f"- Fail-over: worker `a` drains the stream holding all {shards} leases and is SIGKILLed 1 s after its last "
+    f"record; worker `b` of the same application starts at that moment and {int(fo_records):,} more records are put "
+    f"at once. Time from the kill to `b`'s first record on every shard. riffle-consumer's failover time is "
+    f"{int(failover_ms):,} ms{default_note}; kcl-rs 0.1.4 runs with its own default (10 s; not settable from Python). "
+    "The time includes `b`'s process start.",
+    f"- Rebalance: worker `a` drains the stream and holds all {shards} leases; while records trickle in (2,000 every "
+    f"~0.2 s), worker `c` of the same application starts. Time from `c`'s process start to `c` processing records "
+    f"on {shards // 2} shards (an even split). riffle-consumer steals by graceful handoff (the loser checkpoints "
+    "first, so nothing is processed twice).",
+    "",
+    "| worker | fail-over: kill -> all shards s | kill -> first shard s | rebalance: start -> even s | start -> first stolen shard s |",
+    "|---|--:|--:|--:|--:|",
+    f"| **riffle-consumer** | {fo['riffle']['all']:.2f} | {fo['riffle']['first']:.2f} | {rb['riffle']['balanced']:.2f} | {rb['riffle']['first']:.2f} |",
+    f"| kcl-rs | {fo['kcl']['all']:.2f} | {fo['kcl']['first']:.2f} | {rb['kcl']['balanced']:.2f} | {rb['kcl']['first']:.2f} |",
+    "",
+    f"Ratios (kcl-rs time / riffle-consumer time): fail-over **{fo['kcl']['all'] / fo['riffle']['all']:,.1f}x**, "
+    f"rebalance **{rb['kcl']['balanced'] / rb['riffle']['balanced']:,.1f}x**.",
     "<!-- bench-consumer:end -->",
 ]
 section = "\n".join(lines) + "\n"
