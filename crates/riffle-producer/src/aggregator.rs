@@ -1,8 +1,8 @@
 //! The per-shard reducer: user records predicted to land on one shard gather into one KPL
 //! aggregate until it is full (count or exact encoded size) or its oldest record's deadline.
 
+use crate::encoder::Encoder;
 use crate::record::{KinesisRecord, UserRecord};
-use riffle_proto::agg::AggregateBuilder;
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -15,11 +15,13 @@ pub(crate) struct Limits {
 
 #[derive(Debug, Default)]
 pub(crate) struct Aggregator {
-    builder: AggregateBuilder,
+    encoder: Encoder,
     users: Vec<UserRecord>,
     /// When the pipeline put the first record into the open aggregate (its records may have
     /// arrived long before, when the pipeline is behind).
     opened: Option<Instant>,
+    /// User records in the last aggregate closed.
+    last_count: usize,
 }
 
 impl Aggregator {
@@ -44,16 +46,18 @@ impl Aggregator {
             return;
         }
         let (pk, ehk) = (user.partition_key.as_str(), user.explicit_hash_key.as_deref());
-        if !self.users.is_empty() && self.builder.encoded_len_with(pk, ehk, user.data.len()) > limits.max_size {
+        if !self.encoder.try_push(pk, ehk, &user.data, limits.max_size) {
             self.close_into(out);
+            self.encoder.try_push(pk, ehk, &user.data, limits.max_size);
         }
         if self.users.is_empty() {
             self.opened = Some(Instant::now());
+            // Room for as many as the last aggregate held, taken only once one opens.
+            self.users.reserve(self.last_count);
         }
-        self.builder.push(&user.partition_key, user.explicit_hash_key.as_deref(), &user.data);
         self.users.push(user);
         // A record too big to share goes alone, and so does whatever reaches a limit.
-        if self.users.len() as u64 >= limits.max_count || self.builder.encoded_len() >= limits.max_size {
+        if self.users.len() as u64 >= limits.max_count || self.encoder.encoded_len() >= limits.max_size {
             self.close_into(out);
         }
     }
@@ -70,8 +74,15 @@ impl Aggregator {
             return None;
         }
         let users = std::mem::take(&mut self.users);
-        let builder = std::mem::take(&mut self.builder);
-        Some(KinesisRecord::pack(users, Some(builder)))
+        self.last_count = users.len();
+        // One record goes raw: no aggregate to finish.
+        let encoded = if users.len() > 1 {
+            Some(self.encoder.finish())
+        } else {
+            self.encoder.clear();
+            None
+        };
+        Some(KinesisRecord::pack(users, encoded))
     }
 
     /// Takes out expired user records (the aggregate is rebuilt from the rest).
@@ -81,9 +92,9 @@ impl Aggregator {
         }
         let (expired, live): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.users).into_iter().partition(|u| u.expiry <= now);
-        self.builder = AggregateBuilder::new();
+        self.encoder.clear();
         for u in &live {
-            self.builder.push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data);
+            self.encoder.try_push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data, usize::MAX);
         }
         self.users = live;
         expired
@@ -91,7 +102,7 @@ impl Aggregator {
 
     /// Everything buffered, for re-routing after the shard map changed.
     pub fn drain(&mut self) -> Vec<UserRecord> {
-        self.builder = AggregateBuilder::new();
+        self.encoder.clear();
         std::mem::take(&mut self.users)
     }
 }

@@ -22,6 +22,7 @@ mod aggregator;
 mod client;
 mod config;
 mod dead_letter;
+mod encoder;
 mod limiter;
 pub mod metrics;
 mod outcome;

@@ -49,8 +49,13 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn release(&self, bytes: usize) {
+        self.release_many(bytes, 1);
+    }
+
+    /// Gives back the room of `records` answered records holding `bytes` in all.
+    pub fn release_many(&self, bytes: usize, records: usize) {
         self.memory.add_permits(bytes);
-        self.outstanding.fetch_sub(1, Ordering::Relaxed);
+        self.outstanding.fetch_sub(records, Ordering::Relaxed);
     }
 }
 
@@ -99,7 +104,14 @@ impl ProducerBuilder {
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(Pipeline::new(cfg.clone(), client, shared.clone(), sink, rx).run());
         Ok(Producer {
-            inner: Arc::new(Inner { tx, shared, cfg, closed: AtomicBool::new(false), task: Mutex::new(Some(task)) }),
+            inner: Arc::new(Inner {
+                tx,
+                stream: std::sync::OnceLock::new(),
+                shared,
+                cfg,
+                closed: AtomicBool::new(false),
+                task: Mutex::new(Some(task)),
+            }),
         })
     }
 }
@@ -113,6 +125,9 @@ struct Checked {
 
 struct Inner {
     tx: mpsc::UnboundedSender<Command>,
+    /// The first stream put to, shared by every record for it (most producers write to one
+    /// stream): a reference count instead of an allocation per record.
+    stream: std::sync::OnceLock<Arc<str>>,
     shared: Arc<Shared>,
     cfg: Arc<ProducerConfig>,
     closed: AtomicBool,
@@ -250,9 +265,17 @@ impl Producer {
         inner.shared.outstanding.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let (reply, rx) = oneshot::channel();
+        let stream = match inner.stream.get() {
+            Some(s) if **s == *stream => s.clone(),
+            _ => {
+                let s: Arc<str> = Arc::from(stream);
+                let _ = inner.stream.set(s.clone());
+                s
+            }
+        };
         let user = UserRecord {
             id: 0,
-            stream: Arc::from(stream),
+            stream,
             partition_key: partition_key.to_string(),
             explicit_hash_key: explicit_hash_key.map(str::to_string),
             hash_key: checked.hash_key,

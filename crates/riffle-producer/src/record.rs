@@ -1,9 +1,10 @@
 //! User records (what callers put) and Kinesis records (what PutRecords carries: one user
 //! record alone, or many in a KPL aggregate).
 
+use crate::encoder::Encoder;
 use crate::outcome::{Attempt, RecordResult};
 use bytes::Bytes;
-use riffle_proto::agg::{AGGREGATE_PARTITION_KEY, AggregateBuilder};
+use riffle_proto::agg::AGGREGATE_PARTITION_KEY;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::oneshot;
@@ -61,8 +62,9 @@ impl KinesisRecord {
     }
 
     /// Packs user records, in order, into one Kinesis record: alone when there is one (as the
-    /// KPL sends single records raw), else an aggregate routed by its first record's hash key.
-    pub fn pack(users: Vec<UserRecord>, builder: Option<AggregateBuilder>) -> Self {
+    /// KPL sends single records raw), else an aggregate routed by its first record's hash key
+    /// (`encoded`: the aggregate's bytes, when already built).
+    pub fn pack(users: Vec<UserRecord>, encoded: Option<Vec<u8>>) -> Self {
         let deadline = users.iter().map(|u| u.deadline).min().expect("at least one user record");
         let expiry = users.iter().map(|u| u.expiry).min().expect("at least one user record");
         if users.len() == 1 {
@@ -77,17 +79,17 @@ impl KinesisRecord {
                 expiry,
             };
         }
-        let builder = builder.unwrap_or_else(|| {
-            let mut b = AggregateBuilder::new();
+        let encoded = encoded.unwrap_or_else(|| {
+            let mut e = Encoder::default();
             for u in &users {
-                b.push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data);
+                e.try_push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data, usize::MAX);
             }
-            b
+            e.finish()
         });
         Self {
             partition_key: AGGREGATE_PARTITION_KEY.to_string(),
             explicit_hash_key: Some(users[0].hash_key.to_string()),
-            data: Bytes::from(builder.finish()),
+            data: Bytes::from(encoded),
             aggregated: true,
             users,
             deadline,
@@ -115,7 +117,8 @@ impl KinesisRecord {
 }
 
 /// Hash keys (already MD5 outputs, so uniformly spread): hashed by taking their low bits,
-/// since SipHash over every user record of a call would be wasted work.
+/// since SipHash over every user record of a call would be wasted work. The same hasher
+/// passes through the foldhash outputs the aggregate encoder indexes its tables by.
 pub(crate) type KeySet = std::collections::HashSet<u128, std::hash::BuildHasherDefault<KeyHasher>>;
 
 #[derive(Debug, Default)]
@@ -134,6 +137,10 @@ impl std::hash::Hasher for KeyHasher {
 
     fn write_u128(&mut self, n: u128) {
         self.0 ^= n as u64;
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
     }
 }
 

@@ -57,28 +57,49 @@ impl Ledger {
         m.retries_per_record.record(user.attempts.len().saturating_sub(1) as f64);
     }
 
-    /// The record is in the stream.
+    /// The user records of one Kinesis record are in the stream, under one sequence number
+    /// (sub-sequence numbers by position when `aggregated`). The memory they held, the
+    /// barriers and the metrics are settled once for them all, before any is answered.
     pub fn written(
         &mut self,
         m: &StreamMetrics,
-        mut user: UserRecord,
+        users: Vec<UserRecord>,
         shard_id: &Arc<str>,
         seq: &Arc<str>,
-        sub: u64,
         aggregated: bool,
     ) {
-        self.release(m, &user);
-        m.user_records_put.increment(1);
-        m.user_records_data_put.increment(user.data.len() as u64);
-        let outcome = RecordOutcome {
-            shard_id: shard_id.clone(),
-            sequence_number: seq.clone(),
-            sub_sequence_number: sub,
-            aggregated,
-            attempts: std::mem::take(&mut user.attempts),
-        };
-        if let Some(reply) = user.reply.take() {
-            let _ = reply.send(Ok(outcome));
+        let (mut bytes, mut data, mut first_try) = (0usize, 0u64, 0u64);
+        for u in &users {
+            bytes += u.size();
+            data += u.data.len() as u64;
+            match u.attempts.len() {
+                0 | 1 => first_try += 1,
+                n => m.retries_per_record.record((n - 1) as f64),
+            }
+        }
+        for b in &mut self.barriers {
+            b.left -= users.iter().filter(|u| u.id < b.below).count();
+        }
+        let n = users.len();
+        self.pending -= n;
+        self.shared.release_many(bytes, n);
+        m.user_records_pending.decrement(n as f64);
+        if first_try > 0 {
+            m.retries_per_record.record_many(0.0, first_try as usize);
+        }
+        m.user_records_put.increment(n as u64);
+        m.user_records_data_put.increment(data);
+        for (i, mut user) in users.into_iter().enumerate() {
+            let outcome = RecordOutcome {
+                shard_id: shard_id.clone(),
+                sequence_number: seq.clone(),
+                sub_sequence_number: if aggregated { i as u64 } else { 0 },
+                aggregated,
+                attempts: std::mem::take(&mut user.attempts),
+            };
+            if let Some(reply) = user.reply.take() {
+                let _ = reply.send(Ok(outcome));
+            }
         }
     }
 

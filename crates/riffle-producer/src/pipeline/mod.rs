@@ -20,7 +20,7 @@ use crate::record::{KinesisRecord, UserRecord};
 use crate::sender::{EntryResult, RequestError};
 use crate::shard_map::{self, ShardMap};
 pub(crate) use finish::Ledger;
-use state::StreamState;
+use state::{FastMap, StreamState};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -71,7 +71,7 @@ pub(crate) struct Pipeline {
     cmd_rx: mpsc::UnboundedReceiver<Command>,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
-    streams: HashMap<Arc<str>, StreamState>,
+    streams: FastMap<Arc<str>, StreamState>,
     in_flight: HashMap<u64, InFlight>,
     next_batch: u64,
     next_id: u64,
@@ -96,7 +96,7 @@ impl Pipeline {
             cmd_rx,
             done_tx,
             done_rx,
-            streams: HashMap::new(),
+            streams: FastMap::default(),
             in_flight: HashMap::new(),
             next_batch: 0,
             next_id: 0,
@@ -158,10 +158,10 @@ impl Pipeline {
                 self.next_id += 1;
                 self.ledger.pending += 1;
                 let limits = self.limits();
-                let stream = self
-                    .streams
-                    .entry(user.stream.clone())
-                    .or_insert_with(|| StreamState::new(user.stream.clone(), now));
+                if !self.streams.contains_key(&user.stream) {
+                    self.streams.insert(user.stream.clone(), StreamState::new(user.stream.clone(), now));
+                }
+                let stream = self.streams.get_mut(&user.stream).expect("inserted above");
                 stream.metrics.user_records_received.increment(1);
                 stream.metrics.user_records_pending.increment(1.0);
                 stream.route(user, limits);

@@ -159,10 +159,7 @@ fn settle(stream: &mut StreamState, ledger: &mut Ledger, held: Held, limits: Lim
 
 fn answer_written(ledger: &mut Ledger, stream: &StreamState, held: Held) {
     let aggregated = held.record.aggregated;
-    for (i, u) in held.record.users.into_iter().enumerate() {
-        let sub = if aggregated { i as u64 } else { 0 };
-        ledger.written(&stream.metrics, u, &held.shard_id, &held.sequence_number, sub, aggregated);
-    }
+    ledger.written(&stream.metrics, held.record.users, &held.shard_id, &held.sequence_number, aggregated);
 }
 
 fn entry_fate(r: EntryResult, fail_if_throttled: bool) -> Fate {

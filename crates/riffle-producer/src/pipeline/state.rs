@@ -13,6 +13,10 @@ use crate::record::{KinesisRecord, UserRecord};
 use crate::shard_map::ShardMap;
 use riffle_types::HashKeyRange;
 use std::collections::{HashMap, VecDeque};
+
+/// Maps looked up once or more per user record (streams by name, shards by id): foldhash,
+/// seeded per process, instead of SipHash.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -118,7 +122,7 @@ pub(crate) struct StreamState {
     pub stale: bool,
     pub load_failures: u32,
     pub load_at: Instant,
-    pub shards: HashMap<Arc<str>, ShardState>,
+    pub shards: FastMap<Arc<str>, ShardState>,
     /// Records that arrived before the first shard map.
     pub unrouted: VecDeque<UserRecord>,
     /// Written aggregates whose shard the map does not know yet (see [`ShardState::held`]).
@@ -146,7 +150,7 @@ impl StreamState {
             stale: false,
             load_failures: 0,
             load_at: now,
-            shards: HashMap::new(),
+            shards: FastMap::default(),
             unrouted: VecDeque::new(),
             awaiting_map: Vec::new(),
         }
