@@ -47,7 +47,7 @@ impl Aggregator {
         }
         let (pk, ehk) = (user.partition_key.as_str(), user.explicit_hash_key.as_deref());
         if !self.encoder.try_push(pk, ehk, &user.data, limits.max_size) {
-            self.close_into(out);
+            out.extend(self.close_with(true));
             self.encoder.try_push(pk, ehk, &user.data, limits.max_size);
         }
         if self.users.is_empty() {
@@ -58,7 +58,7 @@ impl Aggregator {
         self.users.push(user);
         // A record too big to share goes alone, and so does whatever reaches a limit.
         if self.users.len() as u64 >= limits.max_count || self.encoder.encoded_len() >= limits.max_size {
-            self.close_into(out);
+            out.extend(self.close_with(true));
         }
     }
 
@@ -70,16 +70,23 @@ impl Aggregator {
     }
 
     pub fn close(&mut self) -> Option<KinesisRecord> {
+        self.close_with(false)
+    }
+
+    /// Closes the open aggregate; `full` when it closes for being full, so the next one will
+    /// likely fill too and keeps the buffers (closed at a deadline, the shard is not that busy
+    /// and they are freed).
+    fn close_with(&mut self, full: bool) -> Option<KinesisRecord> {
         if self.users.is_empty() {
             return None;
         }
-        let users = std::mem::take(&mut self.users);
-        self.last_count = users.len();
+        self.last_count = self.users.len();
+        let users = std::mem::replace(&mut self.users, Vec::with_capacity(if full { self.last_count } else { 0 }));
         // One record goes raw: no aggregate to finish.
         let encoded = if users.len() > 1 {
-            Some(self.encoder.finish())
+            Some(self.encoder.finish(full))
         } else {
-            self.encoder.clear();
+            self.encoder.clear(full);
             None
         };
         Some(KinesisRecord::pack(users, encoded))
@@ -92,7 +99,7 @@ impl Aggregator {
         }
         let (expired, live): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.users).into_iter().partition(|u| u.expiry <= now);
-        self.encoder.clear();
+        self.encoder.clear(true);
         for u in &live {
             self.encoder.try_push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data, usize::MAX);
         }
@@ -102,7 +109,7 @@ impl Aggregator {
 
     /// Everything buffered, for re-routing after the shard map changed.
     pub fn drain(&mut self) -> Vec<UserRecord> {
-        self.encoder.clear();
+        self.encoder.clear(false);
         std::mem::take(&mut self.users)
     }
 }

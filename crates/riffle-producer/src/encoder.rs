@@ -63,10 +63,16 @@ impl Table {
         self.index.entry(hash).or_insert(i);
     }
 
-    /// Empties the table, freeing its memory (an idle shard holds none); returns its sizes.
-    fn clear(&mut self) -> (usize, usize) {
+    /// Empties the table, keeping its memory or freeing it; returns its sizes.
+    fn clear(&mut self, keep: bool) -> (usize, usize) {
         let sizes = (self.bytes.len(), self.spans.len());
-        *self = Self::default();
+        if keep {
+            self.bytes.clear();
+            self.spans.clear();
+            self.index.clear();
+        } else {
+            *self = Self::default();
+        }
         sizes
     }
 
@@ -168,8 +174,9 @@ impl Encoder {
         true
     }
 
-    /// The aggregate's bytes; the encoder is left empty, ready for the next one.
-    pub fn finish(&mut self) -> Vec<u8> {
+    /// The aggregate's bytes; the encoder is left empty, ready for the next one, with its
+    /// buffers kept if `keep` (see [`Encoder::clear`]).
+    pub fn finish(&mut self, keep: bool) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&self.partition_keys.bytes);
@@ -177,15 +184,21 @@ impl Encoder {
         out.extend_from_slice(&self.records);
         let digest = Md5::digest(&out[MAGIC.len()..]);
         out.extend_from_slice(&digest);
-        self.clear();
+        self.clear(keep);
         out
     }
 
-    /// Empties the encoder and frees its buffers; the next aggregate's are sized like this
-    /// one's.
-    pub fn clear(&mut self) {
-        self.sizes = [self.partition_keys.clear(), self.hash_keys.clear()];
-        self.records_size = std::mem::take(&mut self.records).len();
+    /// Empties the encoder. With `keep` (a busy shard, whose aggregates fill up) its buffers
+    /// stay for the next aggregate; else they are freed, so an idle shard holds no memory, and
+    /// the next aggregate's are sized like this one's when it opens.
+    pub fn clear(&mut self, keep: bool) {
+        self.sizes = [self.partition_keys.clear(keep), self.hash_keys.clear(keep)];
+        self.records_size = self.records.len();
+        if keep {
+            self.records.clear();
+        } else {
+            self.records = Vec::new();
+        }
         self.count = 0;
     }
 }
@@ -215,7 +228,7 @@ mod tests {
                     reference.push(pk, ehk.as_deref(), data);
                     prop_assert_eq!(enc.encoded_len(), reference.encoded_len());
                 }
-                let bytes = enc.finish();
+                let bytes = enc.finish(batch.len() % 2 == 0);
                 prop_assert_eq!(&bytes, &reference.finish());
                 prop_assert_eq!(deaggregate(&bytes).unwrap().len(), batch.len());
                 prop_assert!(enc.is_empty());
@@ -237,7 +250,7 @@ mod tests {
                 }
                 prop_assert_eq!(enc.encoded_len(), reference.encoded_len());
             }
-            prop_assert_eq!(enc.finish(), reference.finish());
+            prop_assert_eq!(enc.finish(false), reference.finish());
         }
     }
 
@@ -250,7 +263,7 @@ mod tests {
         let a = *enc.partition_keys.index.values().next().unwrap();
         enc.partition_keys.index.insert(hash, a);
         assert!(enc.try_push("b", None, b"2", usize::MAX));
-        let out = deaggregate(&enc.finish()).unwrap();
+        let out = deaggregate(&enc.finish(false)).unwrap();
         assert_eq!(out[0].partition_key, "a");
         assert_eq!(out[1].partition_key, "b");
     }

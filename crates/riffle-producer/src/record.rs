@@ -49,7 +49,10 @@ pub(crate) struct KinesisRecord {
     pub aggregated: bool,
     pub partition_key: String,
     pub explicit_hash_key: Option<String>,
+    /// Empty while a call carries it (see [`KinesisRecord::take_data`]).
     pub data: Bytes,
+    /// The data's length, also while it is away.
+    pub data_len: usize,
     pub deadline: Instant,
     pub expiry: Instant,
 }
@@ -58,7 +61,25 @@ impl KinesisRecord {
     /// What it counts against a PutRecords call's size: data and partition key, as Kinesis
     /// counts.
     pub fn size(&self) -> usize {
-        self.data.len() + self.partition_key.len()
+        self.data_len + self.partition_key.len()
+    }
+
+    /// Moves the data out for a call, so the SDK takes an aggregate's bytes without a copy
+    /// (a `Bytes` it alone holds). A record to be sent again gets it back from
+    /// [`KinesisRecord::restore_data`].
+    pub fn take_data(&mut self) -> Bytes {
+        std::mem::take(&mut self.data)
+    }
+
+    /// Rebuilds the data taken by [`KinesisRecord::take_data`] from the user records (the
+    /// same bytes: the encoding depends only on them).
+    pub fn restore_data(&mut self) {
+        if self.data.len() != self.data_len {
+            let users = std::mem::take(&mut self.users);
+            let again = Self::pack(users, None);
+            debug_assert_eq!(again.data_len, self.data_len);
+            *self = Self { deadline: self.deadline, expiry: self.expiry, ..again };
+        }
     }
 
     /// Packs user records, in order, into one Kinesis record: alone when there is one (as the
@@ -73,6 +94,7 @@ impl KinesisRecord {
                 partition_key: u.partition_key.clone(),
                 explicit_hash_key: u.explicit_hash_key.clone(),
                 data: u.data.clone(),
+                data_len: u.data.len(),
                 aggregated: false,
                 users,
                 deadline,
@@ -84,11 +106,12 @@ impl KinesisRecord {
             for u in &users {
                 e.try_push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data, usize::MAX);
             }
-            e.finish()
+            e.finish(false)
         });
         Self {
             partition_key: AGGREGATE_PARTITION_KEY.to_string(),
             explicit_hash_key: Some(users[0].hash_key.to_string()),
+            data_len: encoded.len(),
             data: Bytes::from(encoded),
             aggregated: true,
             users,
@@ -161,5 +184,24 @@ pub(crate) fn test_user(id: u64, key: &str, data: Vec<u8>, deadline: Instant) ->
         last_attempt_end: now,
         attempts: Vec::new(),
         reply: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_taken_for_a_call_comes_back_identical() {
+        let now = Instant::now();
+        let users = |n: u64| (0..n).map(|i| test_user(i, &format!("k{i}"), vec![i as u8; 7], now)).collect();
+        for n in [1, 3] {
+            let mut r = KinesisRecord::pack(users(n), None);
+            let (size, data) = (r.size(), r.data.clone());
+            let taken = r.take_data();
+            assert_eq!((taken, r.size()), (data.clone(), size), "the size holds while the data is away");
+            r.restore_data();
+            assert_eq!((&r.data, r.size(), r.users.len()), (&data, size, n as usize));
+        }
     }
 }

@@ -69,7 +69,7 @@ impl Pipeline {
         (!batch.is_empty()).then_some(batch)
     }
 
-    fn launch(&mut self, stream: Arc<str>, records: Vec<(Arc<str>, KinesisRecord)>, now: Instant) {
+    fn launch(&mut self, stream: Arc<str>, mut records: Vec<(Arc<str>, KinesisRecord)>, now: Instant) {
         let state: &StreamState = &self.streams[&stream];
         let m = &state.metrics;
         let mut users = 0usize;
@@ -85,11 +85,11 @@ impl Pipeline {
         m.kinesis_records_per_request.record(records.len() as f64);
         m.user_records_per_request.record(users as f64);
         let entries: Vec<Entry> = records
-            .iter()
+            .iter_mut()
             .map(|(_, r)| Entry {
                 partition_key: r.partition_key.clone(),
                 explicit_hash_key: r.explicit_hash_key.clone(),
-                data: r.data.clone(),
+                data: r.take_data(),
             })
             .collect();
         let batch = self.next_batch;

@@ -73,12 +73,15 @@ impl Pipeline {
             match fate {
                 Fate::Written { shard_id, sequence_number } => {
                     stream.metrics.kinesis_records_put.increment(1);
-                    stream.metrics.kinesis_records_data_put.increment(record.data.len() as u64);
+                    stream.metrics.kinesis_records_data_put.increment(record.data_len as u64);
                     stream.metrics.shard_put(&shard_id, 1);
                     let held = Held { predicted, record, shard_id, sequence_number };
                     settle(stream, &mut self.ledger, held, limits);
                 }
-                Fate::Retry { .. } => retries.entry(predicted).or_default().push(record),
+                Fate::Retry { .. } => {
+                    record.restore_data();
+                    retries.entry(predicted).or_default().push(record)
+                }
                 Fate::Fail(kind, _, _) => {
                     for u in record.users {
                         self.ledger.fail(&stream.metrics, u, kind.clone());
