@@ -149,7 +149,7 @@ mod tests {
                     let inner = deaggregate(&r.data).unwrap();
                     prop_assert_eq!(inner.len(), r.users.len());
                     for (d, u) in inner.iter().zip(&r.users) {
-                        prop_assert_eq!(&d.partition_key, &u.partition_key);
+                        prop_assert_eq!(d.partition_key.as_str(), u.partition_key.as_str());
                         prop_assert_eq!(&d.data[..], &u.data[..]);
                     }
                 } else {

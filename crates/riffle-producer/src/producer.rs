@@ -4,7 +4,7 @@ use crate::config::{ConfigError, ProducerConfig, WhenFull};
 use crate::dead_letter::{DeadLetterSink, Sink};
 use crate::outcome::RecordFuture;
 use crate::pipeline::{Command, Pipeline};
-use crate::record::{UserRecord, user_record_size};
+use crate::record::{Key, UserRecord, user_record_size};
 use bytes::Bytes;
 use riffle_types::{HashKey, partition_key_hash};
 use std::sync::Arc;
@@ -276,7 +276,7 @@ impl Producer {
         let user = UserRecord {
             id: 0,
             stream,
-            partition_key: partition_key.to_string(),
+            partition_key: Key::new(partition_key),
             explicit_hash_key: explicit_hash_key.map(str::to_string),
             hash_key: checked.hash_key,
             data,

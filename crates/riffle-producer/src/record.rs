@@ -15,7 +15,7 @@ pub(crate) struct UserRecord {
     /// Intake order, for flush barriers.
     pub id: u64,
     pub stream: Arc<str>,
-    pub partition_key: String,
+    pub partition_key: Key,
     /// As the caller gave it (decimal), if they did.
     pub explicit_hash_key: Option<String>,
     pub hash_key: u128,
@@ -35,6 +35,54 @@ impl UserRecord {
     /// What the record holds of the memory cap.
     pub fn size(&self) -> usize {
         user_record_size(&self.partition_key, self.explicit_hash_key.as_deref(), self.data.len())
+    }
+}
+
+/// Partition keys up to this long (a UUID's 36 characters fit) are held inline.
+const INLINE_KEY: usize = 38;
+
+/// A partition key, held without an allocation when short, as nearly all are. `put`
+/// allocates on the caller's threads and the pipeline frees on its own, a pattern that keeps
+/// malloc off its per-thread fast paths; a key is also on every user record, so this saves
+/// an allocation and a free per record.
+#[derive(Clone)]
+pub(crate) enum Key {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Heap(Box<str>),
+}
+
+impl Key {
+    pub fn new(key: &str) -> Self {
+        match u8::try_from(key.len()) {
+            Ok(len) if key.len() <= INLINE_KEY => {
+                let mut bytes = [0; INLINE_KEY];
+                bytes[..key.len()].copy_from_slice(key.as_bytes());
+                Key::Inline { len, bytes }
+            }
+            _ => Key::Heap(key.into()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Always valid: the bytes were copied from a `str` (the check is cheap at this size).
+            Key::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            Key::Heap(key) => key,
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
     }
 }
 
@@ -91,7 +139,7 @@ impl KinesisRecord {
         if users.len() == 1 {
             let u = &users[0];
             return Self {
-                partition_key: u.partition_key.clone(),
+                partition_key: u.partition_key.to_string(),
                 explicit_hash_key: u.explicit_hash_key.clone(),
                 data: u.data.clone(),
                 data_len: u.data.len(),
@@ -174,7 +222,7 @@ pub(crate) fn test_user(id: u64, key: &str, data: Vec<u8>, deadline: Instant) ->
     UserRecord {
         id,
         stream: Arc::from("s"),
-        partition_key: key.to_string(),
+        partition_key: Key::new(key),
         explicit_hash_key: None,
         hash_key: riffle_types::partition_key_hash(key).0,
         data: Bytes::from(data),
@@ -190,6 +238,15 @@ pub(crate) fn test_user(id: u64, key: &str, data: Vec<u8>, deadline: Instant) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_short_and_long_read_back_as_given() {
+        for key in ["k", "ключ-😀", &"x".repeat(INLINE_KEY), &"y".repeat(INLINE_KEY + 1), &"z".repeat(256)] {
+            let k = Key::new(key);
+            assert_eq!(&*k, key);
+            assert_eq!(matches!(k, Key::Inline { .. }), key.len() <= INLINE_KEY);
+        }
+    }
 
     #[test]
     fn data_taken_for_a_call_comes_back_identical() {

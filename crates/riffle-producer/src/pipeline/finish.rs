@@ -117,7 +117,7 @@ impl Ledger {
         if let Some(sink) = &self.sink {
             sink.send(&DeadLetter {
                 stream: user.stream.clone(),
-                partition_key: std::mem::take(&mut user.partition_key),
+                partition_key: user.partition_key.to_string(),
                 explicit_hash_key: user.explicit_hash_key.take(),
                 data: user.data.clone(),
                 error: error.clone(),
