@@ -24,6 +24,10 @@ use tokio::task::{JoinHandle, JoinSet};
 
 type Held = Arc<Mutex<HashMap<String, Arc<HeldLease>>>>;
 
+/// After taking a lease, the next scan comes this soon: a worker joining a busy group reaches
+/// its share in a few quick steps instead of one lease per scan interval.
+const RESCAN_AFTER_TAKING: Duration = Duration::from_millis(500);
+
 /// A configured worker, not yet running.
 pub struct Worker<F: ProcessorFactory> {
     config: Arc<ConsumerConfig>,
@@ -150,7 +154,8 @@ struct Core<F: ProcessorFactory> {
     last_sync: Option<Instant>,
     /// Leases whose shard the last sync did not find (deleted if the next one does not either).
     missing: HashSet<String>,
-    /// When a peer's lease will expire by our scans' count; a scan is due then.
+    /// When a peer's lease will expire by our scans' count, or a quick rescan after taking one:
+    /// a scan is due then.
     next_expiry: Option<tokio::time::Instant>,
 }
 
@@ -257,6 +262,10 @@ impl<F: ProcessorFactory> Core<F> {
                     metrics::worker_count(if stolen { names::STOLEN_LEASES } else { names::TAKEN_LEASES }, &self.id, 1);
                     let lease = HeldLease::new(key.clone(), self.id.clone(), self.table.clone(), counter);
                     self.held.lock().insert(key, lease);
+                    // Balancing goes on from a fresh view soon rather than a scan interval later
+                    // (each scan steals at most a few, from whoever is most loaded then).
+                    let soon = tokio::time::Instant::now() + RESCAN_AFTER_TAKING;
+                    self.next_expiry = Some(self.next_expiry.map_or(soon, |at| at.min(soon)));
                 }
                 Err(LeaseTableError::ConditionFailed(_)) => {}
                 Err(e) => tracing::warn!(worker = %self.id, shard = %key, error = %e, "taking lease failed"),
