@@ -12,6 +12,7 @@ mod codec;
 mod error;
 pub mod eventstream;
 mod fast_json;
+mod lenient;
 mod ops;
 pub mod put_records_json;
 pub mod shapes;

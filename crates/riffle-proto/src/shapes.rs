@@ -55,14 +55,14 @@ pub struct StreamModeDetailsOut {
 #[serde(rename_all = "PascalCase")]
 pub struct CreateStreamInput {
     pub stream_name: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub shard_count: Option<i64>,
     pub stream_mode_details: Option<StreamModeDetails>,
     pub tags: Option<BTreeMap<String, String>>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub warm_throughput_mi_bps: Option<i64>,
     #[serde(rename = "MaxRecordSizeInKiB")]
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub max_record_size_in_kib: Option<i64>,
 }
 
@@ -72,7 +72,7 @@ pub struct DeleteStreamInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_bool")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_bool")]
     pub enforce_consumer_deletion: Option<bool>,
 }
 
@@ -82,7 +82,7 @@ pub struct DescribeStreamInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub limit: Option<i64>,
     pub exclusive_start_shard_id: Option<String>,
 }
@@ -93,14 +93,14 @@ pub struct RetentionInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub retention_period_hours: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ListStreamsInput {
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub limit: Option<i64>,
     pub exclusive_start_stream_name: Option<String>,
     pub next_token: Option<String>,
@@ -123,7 +123,7 @@ pub struct ListShardsInput {
     pub stream_arn: Option<String>,
     pub next_token: Option<String>,
     pub exclusive_start_shard_id: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub max_results: Option<i64>,
     pub stream_creation_timestamp: Option<Timestamp>,
     pub shard_filter: Option<ShardFilter>,
@@ -154,7 +154,7 @@ pub struct ListTagsInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub exclusive_start_tag_key: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub limit: Option<i64>,
 }
 
@@ -203,7 +203,7 @@ pub struct GetShardIteratorInput {
 #[serde(rename_all = "PascalCase")]
 pub struct GetRecordsInput {
     pub shard_iterator: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub limit: Option<i64>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,

@@ -37,7 +37,7 @@ pub struct UpdateStreamModeInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub stream_mode_details: Option<StreamModeDetails>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub warm_throughput_mi_bps: Option<i64>,
 }
 
@@ -47,7 +47,7 @@ pub struct UpdateMaxRecordSizeInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     #[serde(rename = "MaxRecordSizeInKiB")]
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub max_record_size_in_kib: Option<i64>,
 }
 
@@ -57,7 +57,7 @@ pub struct UpdateStreamWarmThroughputInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub warm_throughput_mi_bps: Option<i64>,
 }
 
@@ -131,7 +131,7 @@ pub struct UpdateShardCountInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub target_shard_count: Option<i64>,
     pub scaling_type: Option<String>,
 }
@@ -162,7 +162,7 @@ pub struct ListStreamConsumersInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub next_token: Option<String>,
-    #[serde(default, deserialize_with = "crate::codec::lenient_int")]
+    #[serde(default, deserialize_with = "crate::lenient::lenient_int")]
     pub max_results: Option<i64>,
     pub stream_creation_timestamp: Option<Timestamp>,
 }
