@@ -157,6 +157,12 @@ def test_cors_preflight_and_answer_headers(endpoint):
     assert status == 200 and "StreamNames" in json.loads(body)
     assert _hdr(headers, "Access-Control-Allow-Origin") == "*"
     assert "x-amzn-RequestId" in _hdr(headers, "Access-Control-Expose-Headers")
+    # DynamoDB answers (the lease tables on the same port) carry them too.
+    status, headers, body = _raw(endpoint, "POST", {"Origin": "http://localhost:3000",
+                                                    "Content-Type": "application/x-amz-json-1.0",
+                                                    "X-Amz-Target": "DynamoDB_20120810.ListTables"}, b"{}")
+    assert status == 200 and "TableNames" in json.loads(body)
+    assert _hdr(headers, "Access-Control-Allow-Origin") == "*"
     # Without an Origin, no CORS headers.
     status, headers, _ = _post(endpoint, "Kinesis_20131202.ListStreams", b"{}")
     assert status == 200 and _hdr(headers, "Access-Control-Allow-Origin") is None

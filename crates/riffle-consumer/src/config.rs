@@ -119,8 +119,8 @@ impl ConsumerConfig {
     }
 
     /// How long a thief waits for the previous owner to finish a handoff before it starts
-    /// anyway (default: half the failover time — a live owner notices at its next renewal,
-    /// within a third of it; a dead one costs no more than this).
+    /// anyway (default: the failover time — a live owner notices at its next renewal, within a
+    /// third of it, and then still finishes its batch and checkpoints; a dead one costs this).
     pub fn graceful_lease_handoff_timeout(mut self, d: Duration) -> Self {
         self.graceful_lease_handoff_timeout = Some(d);
         self
@@ -199,8 +199,15 @@ impl ConsumerConfig {
         (self.failover_time / 3).saturating_sub(Duration::from_millis(25)).max(Duration::from_millis(10))
     }
 
+    /// How long a lease must stay without a shard in the listing before a sync deletes it: at
+    /// least a sync interval (and the failover time), so a shard created during one sync is
+    /// listed by the next long before.
+    pub(crate) fn vanished_lease_age(&self) -> Duration {
+        self.shard_sync_interval.max(self.failover_time)
+    }
+
     pub(crate) fn handoff_timeout(&self) -> Duration {
-        self.graceful_lease_handoff_timeout.unwrap_or(self.failover_time / 2)
+        self.graceful_lease_handoff_timeout.unwrap_or(self.failover_time)
     }
 
     pub(crate) fn take_interval(&self) -> Duration {

@@ -284,6 +284,10 @@ impl<P: RecordProcessor> ShardConsumer<P> {
         cp.reached_shard_end();
         self.processor.shard_ended(cp).await;
         if cp.last_checkpoint() == &Checkpoint::ShardEnd {
+            if self.lease.is_handing_off() {
+                // Stolen while finishing: let the thief see SHARD_END now, not after its timeout.
+                let _ = self.lease.write(&FencedWrite::Release).await;
+            }
             Exit::ShardEnded
         } else if self.lease.is_lost() {
             self.finish(Exit::LeaseLost).await

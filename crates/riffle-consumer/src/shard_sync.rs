@@ -18,6 +18,7 @@ use crate::position::{Checkpoint, InitialPosition, compare_decimal};
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::types::Shard;
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 /// What one sync did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -98,36 +99,55 @@ fn descendant_leased(id: &str, children: &HashMap<&str, Vec<&str>>, leased: &Has
     false
 }
 
-/// Leases of shards the stream no longer lists: those also missing at the previous sync are
-/// returned for deletion, and `missing` becomes this sync's list. An empty shard list (a stream
-/// being deleted, or an answer to distrust) deletes nothing.
-pub(crate) fn vanished(leases: &[Lease], shards: &[Shard], missing: &mut HashSet<String>) -> Vec<String> {
+/// Leases without a shard in the stream's listing, and since when each has been found so.
+pub(crate) type Missing = HashMap<String, Instant>;
+
+/// Leases of shards the stream no longer lists that have stayed missing for at least `min_age`.
+/// Time, not a count of syncs, decides: a lease created by a peer between our ListShards and
+/// our Scan looks missing once, and its shard is listed at the next sync. (Its counter does not
+/// matter: a worker may hold and renew the lease of a shard that is gone — that is the lease
+/// this exists to remove.) An empty shard list (a stream being deleted, or an answer to
+/// distrust) deletes nothing.
+pub(crate) fn vanished(
+    leases: &[Lease],
+    shards: &[Shard],
+    missing: &mut Missing,
+    now: Instant,
+    min_age: Duration,
+) -> Vec<String> {
     if shards.is_empty() {
         missing.clear();
         return Vec::new();
     }
     let listed: HashSet<&str> = shards.iter().map(Shard::shard_id).collect();
-    let now: HashSet<String> =
-        leases.iter().filter(|l| !listed.contains(l.key.as_str())).map(|l| l.key.clone()).collect();
-    let mut gone: Vec<String> = now.intersection(missing).cloned().collect();
+    let mut next = Missing::new();
+    let mut gone = Vec::new();
+    for l in leases.iter().filter(|l| !listed.contains(l.key.as_str())) {
+        let since = missing.get(&l.key).copied().unwrap_or(now);
+        if now.duration_since(since) >= min_age {
+            gone.push(l.key.clone());
+        }
+        next.insert(l.key.clone(), since);
+    }
     gone.sort();
-    *missing = now;
+    *missing = next;
     gone
 }
 
 /// Lists shards and leases, creates missing leases and deletes finished ones and those of
-/// shards gone from the stream (`missing`: leases found without a shard at the previous sync).
+/// shards gone from the stream for at least `min_age` (see [`vanished`]).
 pub(crate) async fn sync(
     client: &Client,
     table: &LeaseTable,
     stream: &str,
     initial: InitialPosition,
-    missing: &mut HashSet<String>,
+    missing: &mut Missing,
+    min_age: Duration,
 ) -> Result<SyncReport, WorkerError> {
     let shards = list_shards(client, stream).await?;
     let leases = table.list().await?;
     let mut report = SyncReport::default();
-    for key in vanished(&leases, &shards, missing) {
+    for key in vanished(&leases, &shards, missing, Instant::now(), min_age) {
         if table.delete(&key).await? {
             tracing::info!(shard = %key, "deleted the lease of a shard the stream no longer has");
             report.deleted.push(key);
@@ -195,16 +215,28 @@ mod tests {
     }
 
     #[test]
-    fn leases_of_vanished_shards_go_after_two_syncs_without_them() {
-        let lease = |i: u32| Lease::new(format!("shardId-{i:012}"), Checkpoint::TrimHorizon);
-        let leases = vec![lease(0), lease(3), lease(9)];
-        let mut missing = HashSet::new();
-        assert!(vanished(&leases, &lineage(), &mut missing).is_empty(), "first sight: only remembered");
-        assert_eq!(vanished(&leases, &lineage(), &mut missing), ["shardId-000000000009"]);
-        // A shard that reappears is forgotten; an empty listing deletes nothing and resets.
-        let mut missing = HashSet::from(["shardId-000000000003".to_string()]);
-        assert!(vanished(&leases, &lineage(), &mut missing).is_empty());
-        assert!(vanished(&leases, &[], &mut missing).is_empty() && missing.is_empty());
+    fn leases_of_vanished_shards_go_once_missing_for_long_enough() {
+        let lease = |i: u32, counter: u64| {
+            let mut l = Lease::new(format!("shardId-{i:012}"), Checkpoint::TrimHorizon);
+            l.counter = counter;
+            l
+        };
+        let age = Duration::from_secs(60);
+        let t0 = Instant::now();
+        let mut missing = Missing::new();
+        let leases = vec![lease(0, 1), lease(3, 1), lease(9, 1), lease(8, 1)];
+        assert!(vanished(&leases, &lineage(), &mut missing, t0, age).is_empty(), "first sight: only remembered");
+        // Syncs in quick succession delete nothing: time decides, not the number of syncs.
+        assert!(vanished(&leases, &lineage(), &mut missing, t0 + Duration::from_millis(5), age).is_empty());
+        // Renewed or not, a lease missing for long enough goes; one seen listed again starts over.
+        let later = vec![lease(0, 1), lease(3, 1), lease(9, 7), lease(8, 2)];
+        let t1 = t0 + age;
+        let mut with_8 = lineage();
+        with_8.push(shard(8, &[], 40, true));
+        assert_eq!(vanished(&later, &with_8, &mut missing, t0 + Duration::from_secs(1), age), Vec::<String>::new());
+        assert_eq!(vanished(&later, &lineage(), &mut missing, t1, age), ["shardId-000000000009"]);
+        // An empty listing deletes nothing and forgets.
+        assert!(vanished(&later, &[], &mut missing, t1 + age, age).is_empty() && missing.is_empty());
     }
 
     #[test]

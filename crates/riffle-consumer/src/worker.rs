@@ -90,7 +90,7 @@ impl<F: ProcessorFactory> Worker<F> {
             stopped: HashSet::new(),
             consumer_arn: None,
             last_sync: None,
-            missing: HashSet::new(),
+            missing: shard_sync::Missing::new(),
             next_expiry: None,
         };
         WorkerHandle { worker_id, shutdown, held, task: tokio::spawn(core.run(rx)) }
@@ -152,8 +152,8 @@ struct Core<F: ProcessorFactory> {
     stopped: HashSet<String>,
     consumer_arn: Option<String>,
     last_sync: Option<Instant>,
-    /// Leases whose shard the last sync did not find (deleted if the next one does not either).
-    missing: HashSet<String>,
+    /// Leases whose shard the stream did not list, since when (deleted once that is long ago).
+    missing: shard_sync::Missing,
     /// When a peer's lease will expire by our scans' count, or a quick rescan after taking one:
     /// a scan is due then.
     next_expiry: Option<tokio::time::Instant>,
@@ -197,7 +197,15 @@ impl<F: ProcessorFactory> Core<F> {
 
     async fn sync(&mut self) {
         let c = &self.config;
-        match shard_sync::sync(&self.kinesis, &self.table, &c.stream_name, c.initial_position, &mut self.missing).await
+        match shard_sync::sync(
+            &self.kinesis,
+            &self.table,
+            &c.stream_name,
+            c.initial_position,
+            &mut self.missing,
+            c.vanished_lease_age(),
+        )
+        .await
         {
             Ok(report) => {
                 self.last_sync = Some(Instant::now());
@@ -210,6 +218,8 @@ impl<F: ProcessorFactory> Core<F> {
     }
 
     async fn take(&mut self) -> Result<(), LeaseTableError> {
+        // A failed scan must not leave a past deadline behind: that would rescan in a hot loop.
+        self.next_expiry = None;
         let leases = self.table.list().await?;
         let now = Instant::now();
         self.tracker.observe(&leases, now);
@@ -351,7 +361,8 @@ impl<F: ProcessorFactory> Core<F> {
         }
         let drain = async {
             while let Some(done) = self.tasks.join_next().await {
-                if let Ok((key, Exit::ShardEnded)) = done {
+                // Leases finished, handed off or lost are not ours to release.
+                if let Ok((key, Exit::ShardEnded | Exit::HandedOff | Exit::LeaseLost)) = done {
                     self.held.lock().remove(&key);
                 }
             }

@@ -71,11 +71,11 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>) -> Result<Response<Re
     if crate::console::is_console(req.uri().path()) {
         return Ok(crate::console::handle(&app, req).await);
     }
+    let origin = req.headers().contains_key(http::header::ORIGIN);
     // The lease tables of KCL-style consumers share the port (`crate::dynamo`).
     if let Some(op) = crate::dynamo::operation(&req) {
-        return Ok(crate::dynamo::handle(app, op, req).await);
+        return Ok(crate::front::cors(origin, crate::dynamo::handle(app, op, req).await));
     }
-    let origin = req.headers().contains_key(http::header::ORIGIN);
     let (proto, req) = match crate::front::screen(&app, req).await {
         Ok(pass) => pass,
         Err(answer) => return Ok(crate::front::cors(origin, answer)),
