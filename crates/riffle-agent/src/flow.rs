@@ -174,7 +174,7 @@ impl FlowLoop {
     async fn handle(&mut self, events: Vec<Event>, stop: &mut watch::Receiver<bool>) -> Result<(), Stop> {
         for event in events {
             match event {
-                Event::Opened { file, path, identity, offset } => {
+                Event::Opened { file, path, identity, offset, copied } => {
                     let builder = match RecordBuilder::new(&self.cfg) {
                         Ok(b) => b,
                         Err(e) => {
@@ -184,10 +184,18 @@ impl FlowLoop {
                         }
                     };
                     tracing::info!(flow = %self.flow_id, path = %path.display(), offset, "tracking file");
-                    let cursor = Arc::new(Cursor::new(path, identity, offset));
+                    // A copytruncate copy starts after what was read of the original, but its
+                    // checkpoint may only move there once the original's records are
+                    // acknowledged: until then it says 0 (a crash re-sends the copy rather than
+                    // lose what was in flight), and a marker behind those records moves it.
+                    let acked = if copied { 0 } else { offset };
+                    let cursor = Arc::new(Cursor::new(path, identity, acked));
                     self.register(&cursor);
-                    let st = FileState { builder, cursor, enqueued: offset, last_line: Instant::now() };
+                    let st = FileState { builder, cursor: cursor.clone(), enqueued: offset, last_line: Instant::now() };
                     self.files.insert(file, st);
+                    if copied && offset > 0 {
+                        self.enqueue(Pending { cursor, end_offset: offset, record: None }, stop).await?;
+                    }
                 }
                 Event::Lines { file, lines } => {
                     let Some(st) = self.files.get_mut(&file) else { continue };

@@ -37,7 +37,10 @@ const RETIRED_KEPT: usize = 64;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event {
     /// A new content stream is tracked from `offset`.
-    Opened { file: u64, path: PathBuf, identity: FileIdentity, offset: u64 },
+    /// `copied` when `offset` is how far the content this file is a copy of (copytruncate) was
+    /// read — read, not acknowledged: the reader must not checkpoint the copy there before the
+    /// original's records are.
+    Opened { file: u64, path: PathBuf, identity: FileIdentity, offset: u64, copied: bool },
     /// Complete lines of a tracked file.
     Lines { file: u64, lines: Vec<Line> },
     /// The file's content was replaced in place; reading restarts at 0 of `identity`.
@@ -154,11 +157,15 @@ impl FileTracker {
         }
         let identity = FileIdentity::of_file(&file)?;
         let len = meta.len();
+        let mut copied = false;
         let offset = match checkpoint(&file) {
             Some(offset) if offset <= len => offset,
             Some(_) => 0,
             None => match self.copy_of(&file, events)? {
-                Some(offset) => offset.min(len),
+                Some(offset) => {
+                    copied = true;
+                    offset.min(len)
+                }
                 None if !self.scanned && self.opts.first_run => match self.opts.initial_position {
                     InitialPosition::StartOfFile => 0,
                     InitialPosition::EndOfFile => Tailer::open_at_end(&c.path)?.offset().min(len),
@@ -168,7 +175,7 @@ impl FileTracker {
         };
         let id = self.next_id;
         self.next_id += 1;
-        events.push(Event::Opened { file: id, path: c.path.clone(), identity: identity.clone(), offset });
+        events.push(Event::Opened { file: id, path: c.path.clone(), identity: identity.clone(), offset, copied });
         let tailer = Tailer::from_file(c.path, file, identity, offset);
         self.files.insert(id, Tracked { tailer, dev_ino, matched: true, quiet_since: None });
         Ok(())

@@ -85,7 +85,7 @@ impl Harness<'_> {
     fn apply(&mut self, events: Vec<Event>) {
         for e in events {
             match e {
-                Event::Opened { file, path, identity, offset } => {
+                Event::Opened { file, path, identity, offset, .. } => {
                     self.positions.insert(file, (path, identity, offset));
                 }
                 Event::Lines { file, lines } => {
