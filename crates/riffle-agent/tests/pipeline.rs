@@ -9,7 +9,6 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use riffle_agent::{AgentConfig, AgentError, AgentOptions};
 use riffle_testkit::{TestServer, create_active_stream};
 use tokio::sync::oneshot;
@@ -67,36 +66,18 @@ fn lines(tag: &str, n: usize) -> Vec<String> {
 /// Every user record in the stream (aggregates unpacked), as text without its `\n`.
 async fn read_stream(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let shards = client.list_shards().stream_name(stream).send().await.unwrap();
-    for shard in shards.shards() {
-        let mut it = client
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator()
-            .map(str::to_owned);
-        while let Some(iter) = it {
-            let page = client.get_records().shard_iterator(iter).limit(10_000).send().await.unwrap();
-            for r in page.records() {
-                let data = r.data().as_ref();
-                let datas = if riffle_proto::agg::is_aggregated(data) {
-                    riffle_proto::agg::deaggregate(data).unwrap().into_iter().map(|d| d.data).collect()
-                } else {
-                    vec![data.to_vec()]
-                };
-                for d in datas {
-                    let text = String::from_utf8(d).unwrap();
-                    out.push(text.strip_suffix('\n').unwrap_or(&text).to_owned());
-                }
+    for (_, records) in riffle_testkit::read_stream(client, stream).await {
+        for r in &records {
+            let data = r.data().as_ref();
+            let datas = if riffle_proto::agg::is_aggregated(data) {
+                riffle_proto::agg::deaggregate(data).unwrap().into_iter().map(|d| d.data).collect()
+            } else {
+                vec![data.to_vec()]
+            };
+            for d in datas {
+                let text = String::from_utf8(d).unwrap();
+                out.push(text.strip_suffix('\n').unwrap_or(&text).to_owned());
             }
-            if page.records().is_empty() {
-                break;
-            }
-            it = page.next_shard_iterator().map(str::to_owned);
         }
     }
     out

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use rand::Rng;
 use riffle_testkit::{ChildServer, create_active_stream, kinesis_client};
 
@@ -51,35 +50,17 @@ fn kill(child: &mut Child) {
 
 async fn stream_lines(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let shards = client.list_shards().stream_name(stream).send().await.unwrap();
-    for shard in shards.shards() {
-        let mut it = client
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator()
-            .map(str::to_owned);
-        while let Some(iter) = it {
-            let page = client.get_records().shard_iterator(iter).limit(10_000).send().await.unwrap();
-            if page.records().is_empty() {
-                break;
+    for (_, records) in riffle_testkit::read_stream(client, stream).await {
+        for r in &records {
+            let data = r.data().as_ref();
+            let parts = if riffle_proto::agg::is_aggregated(data) {
+                riffle_proto::agg::deaggregate(data).unwrap().into_iter().map(|d| d.data).collect()
+            } else {
+                vec![data.to_vec()]
+            };
+            for p in parts {
+                out.push(String::from_utf8(p).unwrap().trim_end_matches('\n').to_owned());
             }
-            for r in page.records() {
-                let data = r.data().as_ref();
-                let parts = if riffle_proto::agg::is_aggregated(data) {
-                    riffle_proto::agg::deaggregate(data).unwrap().into_iter().map(|d| d.data).collect()
-                } else {
-                    vec![data.to_vec()]
-                };
-                for p in parts {
-                    out.push(String::from_utf8(p).unwrap().trim_end_matches('\n').to_owned());
-                }
-            }
-            it = page.next_shard_iterator().map(str::to_owned);
         }
     }
     out

@@ -3,7 +3,7 @@
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use rand::Rng;
 use riffle_testkit::{ChildServer, create_active_stream, kinesis_client};
 use std::collections::{BTreeMap, HashSet};
@@ -56,32 +56,15 @@ async fn writer(client: Client, id: usize, round: usize, acked: Arc<Mutex<Vec<Ac
 
 /// Every record of every shard, in order.
 async fn read_all(client: &Client) -> BTreeMap<String, Vec<(String, Vec<u8>)>> {
-    let mut out = BTreeMap::new();
-    let shards = client.list_shards().stream_name(STREAM).send().await.unwrap();
-    for shard in shards.shards() {
-        let mut it = client
-            .get_shard_iterator()
-            .stream_name(STREAM)
-            .shard_id(shard.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .unwrap()
-            .shard_iterator()
-            .unwrap()
-            .to_string();
-        let mut records = Vec::new();
-        loop {
-            let r = client.get_records().shard_iterator(&it).send().await.unwrap();
-            records.extend(r.records().iter().map(|r| (r.sequence_number().to_string(), r.data().as_ref().to_vec())));
-            it = r.next_shard_iterator().unwrap().to_string();
-            if r.records().is_empty() && r.millis_behind_latest() == Some(0) {
-                break;
-            }
-        }
-        out.insert(shard.shard_id().to_string(), records);
-    }
-    out
+    riffle_testkit::read_stream(client, STREAM)
+        .await
+        .into_iter()
+        .map(|(shard, records)| {
+            let records =
+                records.iter().map(|r| (r.sequence_number().to_string(), r.data().as_ref().to_vec())).collect();
+            (shard, records)
+        })
+        .collect()
 }
 
 /// Numeric order of decimal strings without leading zeros.

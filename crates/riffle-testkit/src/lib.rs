@@ -127,6 +127,40 @@ pub fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::from_conf(conf)
 }
 
+/// Every record of every shard of `stream`, shard by shard in ListShards order, each read from
+/// TRIM_HORIZON until it is caught up (an empty read at the tip) or closed.
+pub async fn read_stream(
+    client: &aws_sdk_kinesis::Client,
+    stream: &str,
+) -> Vec<(String, Vec<aws_sdk_kinesis::types::Record>)> {
+    let listed = client.list_shards().stream_name(stream).send().await.expect("list_shards");
+    let mut out = Vec::new();
+    for shard in listed.shards() {
+        let mut iterator = client
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(shard.shard_id())
+            .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("get_shard_iterator")
+            .shard_iterator
+            .expect("an open or retained shard has an iterator");
+        let mut records = Vec::new();
+        loop {
+            let page = client.get_records().shard_iterator(&iterator).limit(10_000).send().await.expect("get_records");
+            let caught_up = page.records().is_empty() && page.millis_behind_latest() == Some(0);
+            records.extend(page.records().iter().cloned());
+            match page.next_shard_iterator() {
+                Some(next) if !caught_up => iterator = next.to_string(),
+                _ => break,
+            }
+        }
+        out.push((shard.shard_id().to_string(), records));
+    }
+    out
+}
+
 /// Creates a stream and waits until it is ACTIVE.
 pub async fn create_active_stream(client: &aws_sdk_kinesis::Client, name: &str, shards: i32) {
     client.create_stream().stream_name(name).shard_count(shards).send().await.expect("create_stream");
