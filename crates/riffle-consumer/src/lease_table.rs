@@ -54,6 +54,15 @@ where
     }
 }
 
+/// A conditional write's outcome: done, or not done because its condition did not hold.
+fn applied<T>(result: Result<T, LeaseTableError>) -> Result<bool, LeaseTableError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(LeaseTableError::ConditionFailed(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 impl LeaseTable {
     pub fn new(client: Client, name: impl Into<String>) -> Self {
         Self { client, name: name.into() }
@@ -159,11 +168,7 @@ impl LeaseTable {
             .expression_attribute_names("#k", LEASE_KEY)
             .send()
             .await;
-        match put.map_err(|e| classify("PutItem", &lease.key, e)) {
-            Ok(_) => Ok(true),
-            Err(LeaseTableError::ConditionFailed(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
+        applied(put.map_err(|e| classify("PutItem", &lease.key, e)))
     }
 
     /// Takes `seen` for `owner` if nobody wrote it since it was read; returns the new counter.
@@ -293,15 +298,14 @@ impl LeaseTable {
             // A renewal during a handoff: the counter is the new owner's to bump.
             return Ok(());
         }
-        let mut expr = String::new();
+        let mut clauses = Vec::new();
         if !set.is_empty() {
-            expr.push_str(&format!("SET {}", set.join(", ")));
+            clauses.push(format!("SET {}", set.join(", ")));
         }
         if !remove.is_empty() {
-            expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
-            expr = expr.trim_start().to_string();
+            clauses.push(format!("REMOVE {}", remove.join(", ")));
         }
-        req.update_expression(expr).send().await.map_err(|e| classify("UpdateItem", key, e))?;
+        req.update_expression(clauses.join(" ")).send().await.map_err(|e| classify("UpdateItem", key, e))?;
         Ok(())
     }
 
@@ -316,11 +320,7 @@ impl LeaseTable {
             .expression_attribute_names("#k", LEASE_KEY)
             .send()
             .await;
-        match deleted.map_err(|e| classify("DeleteItem", key, e)) {
-            Ok(_) => Ok(true),
-            Err(LeaseTableError::ConditionFailed(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
+        applied(deleted.map_err(|e| classify("DeleteItem", key, e)))
     }
 
     /// Deletes a finished lease (checkpoint SHARD_END) once its children have leases; false if
@@ -336,10 +336,6 @@ impl LeaseTable {
             .expression_attribute_values(":end", s(Checkpoint::SHARD_END))
             .send()
             .await;
-        match deleted.map_err(|e| classify("DeleteItem", key, e)) {
-            Ok(_) => Ok(true),
-            Err(LeaseTableError::ConditionFailed(_)) => Ok(false),
-            Err(e) => Err(e),
-        }
+        applied(deleted.map_err(|e| classify("DeleteItem", key, e)))
     }
 }
