@@ -4,9 +4,7 @@
 //! acknowledged lease exists, and no lease's counter is below the highest one acknowledged for it.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use rand::Rng;
 use riffle_testkit::{ChildServer, dynamodb_client};
 use std::collections::HashMap;
@@ -99,20 +97,7 @@ async fn sigkill_loses_no_acknowledged_lease_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = ChildServer::spawn(bin(), dir.path(), &[]);
     let c = dynamodb_client(&server.endpoint());
-    c.create_table()
-        .table_name(TABLE)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("leaseKey")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("leaseKey").key_type(KeyType::Hash).build().unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    riffle_testkit::create_lease_table(&c, TABLE).await;
     let acked: Acked = Arc::default();
     for i in 0..LEASES {
         let key = format!("lease-{i}");

@@ -3,7 +3,7 @@
 //! unpacked, lease tables with lag), and HTTP Basic sign-in under `--auth`.
 
 use crate::wait_active;
-use aws_sdk_dynamodb::types::{AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_kinesis::primitives::Blob;
 use riffle_server::{AuthConfig, KeyStore, ServerConfig};
 use riffle_testkit::{TestServer, create_active_stream};
@@ -131,20 +131,7 @@ async fn console_api_shows_streams_shards_records_and_leases() {
 
     // A KCL-style lease table: rows with owner, counter, checkpoint and records behind.
     let ddb = server.dynamodb();
-    ddb.create_table()
-        .table_name("orders-app")
-        .key_schema(KeySchemaElement::builder().attribute_name("leaseKey").key_type(KeyType::Hash).build().unwrap())
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("leaseKey")
-                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    riffle_testkit::create_lease_table(&ddb, "orders-app").await;
     ddb.put_item()
         .table_name("orders-app")
         .item("leaseKey", AttributeValue::S(shard.to_string()))

@@ -7,9 +7,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, Get, KeySchemaElement, KeyType,
-    KeysAndAttributes, Put, PutRequest, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TransactGetItem, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, ConditionCheck, Delete, Get, KeysAndAttributes, Put, PutRequest, ReturnConsumedCapacity,
+    ReturnValuesOnConditionCheckFailure, TransactGetItem, TransactWriteItem, Update, WriteRequest,
 };
 use riffle_testkit::TestServer;
 use std::collections::HashMap;
@@ -27,20 +26,7 @@ fn lease(k: &str, counter: i64) -> Item {
 }
 
 async fn table(c: &Client, name: &str) {
-    c.create_table()
-        .table_name(name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("leaseKey")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(KeySchemaElement::builder().attribute_name("leaseKey").key_type(KeyType::Hash).build().unwrap())
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    riffle_testkit::create_lease_table(c, name).await;
 }
 
 fn put_request(item: Item) -> WriteRequest {
