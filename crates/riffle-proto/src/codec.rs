@@ -25,12 +25,17 @@ impl Protocol {
     pub const JSON_CONTENT_TYPE: &'static str = "application/x-amz-json-1.1";
     pub const CBOR_CONTENT_TYPE: &'static str = "application/x-amz-cbor-1.1";
 
-    /// Picks the encoding from a Content-Type. Anything but CBOR is treated as JSON, as AWS
-    /// does for `application/json` and missing types.
-    pub fn from_content_type(ct: Option<&str>) -> Self {
-        match ct {
-            Some(ct) if ct.trim_start().starts_with(Self::CBOR_CONTENT_TYPE) => Protocol::Cbor,
-            _ => Protocol::Json,
+    /// The encoding a request's Content-Type names (its media type, in any case; parameters
+    /// such as `charset` ignored), or `None` for any type Kinesis does not speak — which it
+    /// answers before the API (see the server's front door).
+    pub fn from_content_type(ct: &str) -> Option<Self> {
+        let media = ct.split(';').next().unwrap_or_default().trim();
+        if media.eq_ignore_ascii_case(Self::JSON_CONTENT_TYPE) {
+            Some(Protocol::Json)
+        } else if media.eq_ignore_ascii_case(Self::CBOR_CONTENT_TYPE) {
+            Some(Protocol::Cbor)
+        } else {
+            None
         }
     }
 
@@ -341,6 +346,16 @@ mod tests {
     fn cbor_data(blob: &[u8]) -> crate::shapes::PutRecordInput {
         let body = [&[0xa1, 0x64][..], b"Data", blob].concat();
         Protocol::Cbor.decode(&body).unwrap()
+    }
+
+    #[test]
+    fn content_types_name_an_encoding_by_media_type_alone() {
+        assert_eq!(Protocol::from_content_type("application/x-amz-json-1.1"), Some(Protocol::Json));
+        assert_eq!(Protocol::from_content_type(" Application/X-Amz-CBOR-1.1 ; charset=utf-8"), Some(Protocol::Cbor));
+        for other in ["application/json", "application/x-amz-json-1.0", "application/x-amz-json-1.10", "", "text/plain"]
+        {
+            assert_eq!(Protocol::from_content_type(other), None, "{other}");
+        }
     }
 
     #[test]

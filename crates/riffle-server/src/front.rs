@@ -32,15 +32,12 @@ fn speech(headers: &HeaderMap) -> Speech {
     let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return Speech::Foreign;
     };
-    let media = ct.split(';').next().unwrap_or_default().trim();
-    if media.eq_ignore_ascii_case(Protocol::JSON_CONTENT_TYPE) {
-        Speech::Api(Protocol::Json)
-    } else if media.eq_ignore_ascii_case(Protocol::CBOR_CONTENT_TYPE) {
-        Speech::Api(Protocol::Cbor)
-    } else if media.eq_ignore_ascii_case("application/json") {
-        Speech::DeprecatedJson
-    } else {
-        Speech::Foreign
+    match Protocol::from_content_type(ct) {
+        Some(proto) => Speech::Api(proto),
+        None if ct.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json") => {
+            Speech::DeprecatedJson
+        }
+        None => Speech::Foreign,
     }
 }
 
