@@ -30,7 +30,7 @@ impl DeadLetter {
             "explicit_hash_key": self.explicit_hash_key,
             "data": base64::engine::general_purpose::STANDARD.encode(&self.data),
             "error": self.error.kind.to_string(),
-            "attempts": self.error.attempts.len(),
+            "attempts": self.error.attempt_count(),
         })
         .to_string()
     }

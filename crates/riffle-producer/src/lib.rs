@@ -19,6 +19,7 @@
 //! so the same producer writes to AWS or to `riffle serve` (set an endpoint URL).
 
 mod aggregator;
+mod body;
 mod client;
 mod config;
 mod dead_letter;

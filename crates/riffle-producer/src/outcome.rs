@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// One PutRecords attempt that carried the record.
@@ -31,7 +31,19 @@ pub struct RecordOutcome {
     pub sub_sequence_number: u64,
     /// Whether it travelled inside a KPL aggregate.
     pub aggregated: bool,
-    pub attempts: Vec<Attempt>,
+    pub(crate) history: History,
+}
+
+impl RecordOutcome {
+    /// Every PutRecords attempt that carried the record, the successful one last.
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.history.attempts()
+    }
+
+    /// How many attempts it took (1 when the first one wrote it).
+    pub fn attempt_count(&self) -> usize {
+        self.history.len()
+    }
 }
 
 /// Why a record was not written.
@@ -53,10 +65,124 @@ fn suffix(e: &Option<String>) -> String {
 
 /// A record that failed for good, with every attempt made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("record not written after {} attempt(s): {kind}", attempts.len())]
+#[error("record not written after {} attempt(s): {kind}", history.len())]
 pub struct RecordError {
     pub kind: FailureKind,
-    pub attempts: Vec<Attempt>,
+    pub(crate) history: History,
+}
+
+impl RecordError {
+    /// Every PutRecords attempt that carried the record (none if it never left the buffer).
+    pub fn attempts(&self) -> Vec<Attempt> {
+        self.history.attempts()
+    }
+
+    pub fn attempt_count(&self) -> usize {
+        self.history.len()
+    }
+}
+
+/// One PutRecords call as the pipeline saw it: the part of an [`Attempt`] every record it
+/// carried has in common.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Trial {
+    pub started: Instant,
+    pub ended: Instant,
+    pub duration: Duration,
+    pub success: bool,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// A user record's arrival and attempts. The attempts are shared, one list for all the user
+/// records that travelled together (hundreds in an aggregate), so an answer costs a reference
+/// count per record rather than an allocation, and [`Attempt`]s (whose delay is the record's
+/// own) are only built when asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct History {
+    arrival: Instant,
+    trials: Trials,
+}
+
+/// No list before the first attempt: `put` allocates nothing for it.
+type Trials = Option<Arc<[Trial]>>;
+
+impl History {
+    pub fn new(arrival: Instant) -> Self {
+        Self { arrival, trials: None }
+    }
+
+    pub fn arrival(&self) -> Instant {
+        self.arrival
+    }
+
+    pub fn len(&self) -> usize {
+        self.trials.as_ref().map_or(0, |t| t.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.trials.is_none()
+    }
+
+    /// The last attempt's error, as `code: message`.
+    pub fn last_error(&self) -> Option<String> {
+        let trials = self.trials.as_deref()?;
+        trials.iter().rev().find_map(|t| {
+            t.error_code.as_ref().map(|c| format!("{c}: {}", t.error_message.as_deref().unwrap_or_default()))
+        })
+    }
+
+    pub fn last_error_code(&self) -> Option<String> {
+        self.trials.as_deref()?.last()?.error_code.clone()
+    }
+
+    pub fn attempts(&self) -> Vec<Attempt> {
+        let mut previous_end = self.arrival;
+        let trials = self.trials.as_deref().unwrap_or_default();
+        trials
+            .iter()
+            .map(|t| {
+                let delay = t.started.saturating_duration_since(previous_end);
+                previous_end = t.ended;
+                Attempt {
+                    delay,
+                    duration: t.duration,
+                    success: t.success,
+                    error_code: t.error_code.clone(),
+                    error_message: t.error_message.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Appends `trial` to every history; histories that were one list before stay one list
+    /// (nearly always all of them are one list: records that travelled together before).
+    pub fn record_all<'a>(histories: impl IntoIterator<Item = &'a mut History>, trial: &Trial) {
+        // Lists seen, before and after the trial; a handful at most in practice.
+        let mut seen: Vec<(Trials, Arc<[Trial]>)> = Vec::new();
+        for h in histories {
+            let after = match seen.iter().find(|(before, _)| same(before, &h.trials)) {
+                Some((_, after)) => after.clone(),
+                None => {
+                    let after: Arc<[Trial]> =
+                        h.trials.iter().flat_map(|t| t.iter().cloned()).chain(std::iter::once(trial.clone())).collect();
+                    if seen.len() < 8 {
+                        seen.push((h.trials.clone(), after.clone()));
+                    }
+                    after
+                }
+            };
+            h.trials = Some(after);
+        }
+    }
+}
+
+fn same(a: &Trials, b: &Trials) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    }
 }
 
 pub type RecordResult = Result<RecordOutcome, RecordError>;
@@ -94,9 +220,52 @@ impl Future for RecordFuture {
             r.unwrap_or_else(|_| {
                 Err(RecordError {
                     kind: FailureKind::ShutDown { last_error: Some("the producer's task ended".into()) },
-                    attempts: Vec::new(),
+                    history: History::new(Instant::now()),
                 })
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial(started: Instant, ms: u64, code: Option<&str>) -> Trial {
+        let duration = Duration::from_millis(ms);
+        Trial {
+            started,
+            ended: started + duration,
+            duration,
+            success: code.is_none(),
+            error_code: code.map(str::to_string),
+            error_message: code.map(|c| format!("{c} message")),
+        }
+    }
+
+    #[test]
+    fn attempts_carry_each_records_own_delays_over_shared_trials() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let (mut a, mut b) = (History::new(t0), History::new(t0 + ms(5)));
+        let first = trial(t0 + ms(10), 20, Some("ProvisionedThroughputExceededException"));
+        History::record_all([&mut a, &mut b], &first);
+        assert!(Arc::ptr_eq(a.trials.as_ref().unwrap(), b.trials.as_ref().unwrap()), "one list for both");
+        let mut c = History::new(t0);
+        let second = trial(t0 + ms(100), 3, None);
+        History::record_all([&mut a, &mut c, &mut b], &second);
+        assert!(Arc::ptr_eq(a.trials.as_ref().unwrap(), b.trials.as_ref().unwrap()));
+        assert_eq!((a.len(), c.len()), (2, 1));
+        let delays = |h: &History| h.attempts().iter().map(|x| x.delay).collect::<Vec<_>>();
+        assert_eq!(delays(&a), [ms(10), ms(70)]);
+        assert_eq!(delays(&b), [ms(5), ms(70)]);
+        assert_eq!(delays(&c), [ms(100)]);
+        assert_eq!(
+            a.last_error().as_deref(),
+            Some("ProvisionedThroughputExceededException: ProvisionedThroughputExceededException message")
+        );
+        assert_eq!(a.last_error_code(), None, "the last attempt succeeded");
+        let last = a.attempts().pop().unwrap();
+        assert!(last.success && last.error_code.is_none() && last.duration == ms(3));
     }
 }

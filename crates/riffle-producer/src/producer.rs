@@ -2,7 +2,7 @@
 
 use crate::config::{ConfigError, ProducerConfig, WhenFull};
 use crate::dead_letter::{DeadLetterSink, Sink};
-use crate::outcome::RecordFuture;
+use crate::outcome::{History, RecordFuture};
 use crate::pipeline::{Command, Pipeline};
 use crate::record::{Key, UserRecord, user_record_size};
 use bytes::Bytes;
@@ -280,11 +280,9 @@ impl Producer {
             explicit_hash_key: explicit_hash_key.map(str::to_string),
             hash_key: checked.hash_key,
             data,
-            arrival: now,
             deadline: now + inner.cfg.record_max_buffered_time,
             expiry: now + inner.cfg.record_ttl,
-            last_attempt_end: now,
-            attempts: Vec::new(),
+            history: History::new(now),
             reply: Some(reply),
         };
         if inner.tx.send(Command::Put(user)).is_err() {

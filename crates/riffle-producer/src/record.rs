@@ -2,7 +2,7 @@
 //! record alone, or many in a KPL aggregate).
 
 use crate::encoder::Encoder;
-use crate::outcome::{Attempt, RecordResult};
+use crate::outcome::{History, RecordResult};
 use bytes::Bytes;
 use riffle_proto::agg::AGGREGATE_PARTITION_KEY;
 use std::sync::Arc;
@@ -20,14 +20,12 @@ pub(crate) struct UserRecord {
     pub explicit_hash_key: Option<String>,
     pub hash_key: u128,
     pub data: Bytes,
-    pub arrival: Instant,
     /// When it should be on its way: arrival + RecordMaxBufferedTime.
     pub deadline: Instant,
     /// When it fails as expired: arrival + RecordTtl.
     pub expiry: Instant,
-    /// When the last attempt ended (arrival before the first).
-    pub last_attempt_end: Instant,
-    pub attempts: Vec<Attempt>,
+    /// Arrival and attempts.
+    pub history: History,
     pub reply: Option<oneshot::Sender<RecordResult>>,
 }
 
@@ -226,11 +224,9 @@ pub(crate) fn test_user(id: u64, key: &str, data: Vec<u8>, deadline: Instant) ->
         explicit_hash_key: None,
         hash_key: riffle_types::partition_key_hash(key).0,
         data: Bytes::from(data),
-        arrival: now,
         deadline,
         expiry: now + std::time::Duration::from_secs(30),
-        last_attempt_end: now,
-        attempts: Vec::new(),
+        history: History::new(now),
         reply: None,
     }
 }

@@ -3,8 +3,7 @@
 //! request, bad credentials).
 
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
 use riffle_proto::ErrorCode;
 use std::sync::Arc;
@@ -98,26 +97,30 @@ pub(crate) enum EntryResult {
     Failed { code: String, message: String },
 }
 
-/// Sends one PutRecords call. The SDK's own retries are off (the pipeline retries only the
-/// failed entries), and its timeouts are RequestTimeout and ConnectTimeout.
+/// Sends one PutRecords call. The body is ours ([`crate::body`]); the SDK is asked for a call
+/// without records and its request's body is swapped for ours before it signs. The SDK's own
+/// retries are off (the pipeline retries only the failed entries), and its timeouts are
+/// RequestTimeout and ConnectTimeout.
 pub(crate) async fn put_records(
     client: &aws_sdk_kinesis::Client,
     stream: &str,
     entries: Vec<Entry>,
 ) -> Result<Vec<EntryResult>, RequestError> {
     let n = entries.len();
-    let records = entries
-        .into_iter()
-        .map(|e| {
-            PutRecordsRequestEntry::builder()
-                .partition_key(e.partition_key)
-                .set_explicit_hash_key(e.explicit_hash_key)
-                .data(Blob::new(Vec::from(e.data)))
-                .build()
-                .expect("data and partition key are set")
+    let body = crate::body::put_records(stream, &entries);
+    drop(entries);
+    let out = client
+        .put_records()
+        .stream_name(stream)
+        .set_records(Some(Vec::new()))
+        .customize()
+        .mutate_request(move |req| {
+            req.headers_mut().insert("content-length", body.len().to_string());
+            *req.body_mut() = SdkBody::from(body.clone());
         })
-        .collect();
-    let out = client.put_records().stream_name(stream).set_records(Some(records)).send().await.map_err(classify)?;
+        .send()
+        .await
+        .map_err(classify)?;
     if out.records().len() != n {
         // Which entry is which is unknowable; everything is tried again.
         return Err(RequestError::retryable(

@@ -77,8 +77,8 @@ impl Pipeline {
             users += r.users.len();
             m.user_records_per_kinesis_record.record(r.users.len() as f64);
             for u in &r.users {
-                if u.attempts.is_empty() {
-                    m.buffering_time.record(now.duration_since(u.arrival).as_secs_f64() * 1000.0);
+                if u.history.is_empty() {
+                    m.buffering_time.record(now.duration_since(u.history.arrival()).as_secs_f64() * 1000.0);
                 }
             }
         }

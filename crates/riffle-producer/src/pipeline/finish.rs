@@ -54,7 +54,7 @@ impl Ledger {
         }
         self.shared.release(user.size());
         m.user_records_pending.decrement(1.0);
-        m.retries_per_record.record(user.attempts.len().saturating_sub(1) as f64);
+        m.retries_per_record.record(user.history.len().saturating_sub(1) as f64);
     }
 
     /// The user records of one Kinesis record are in the stream, under one sequence number
@@ -72,7 +72,7 @@ impl Ledger {
         for u in &users {
             bytes += u.size();
             data += u.data.len() as u64;
-            match u.attempts.len() {
+            match u.history.len() {
                 0 | 1 => first_try += 1,
                 n => m.retries_per_record.record((n - 1) as f64),
             }
@@ -89,17 +89,16 @@ impl Ledger {
         }
         m.user_records_put.increment(n as u64);
         m.user_records_data_put.increment(data);
-        for (i, mut user) in users.into_iter().enumerate() {
+        for (i, user) in users.into_iter().enumerate() {
+            let Some(reply) = user.reply else { continue };
             let outcome = RecordOutcome {
                 shard_id: shard_id.clone(),
                 sequence_number: seq.clone(),
                 sub_sequence_number: if aggregated { i as u64 } else { 0 },
                 aggregated,
-                attempts: std::mem::take(&mut user.attempts),
+                history: user.history,
             };
-            if let Some(reply) = user.reply.take() {
-                let _ = reply.send(Ok(outcome));
-            }
+            let _ = reply.send(Ok(outcome));
         }
     }
 
@@ -113,7 +112,7 @@ impl Ledger {
             FailureKind::ShutDown { .. } => "ShutDown",
         };
         m.error(code, None);
-        let error = RecordError { kind, attempts: std::mem::take(&mut user.attempts) };
+        let error = RecordError { kind, history: user.history.clone() };
         if let Some(sink) = &self.sink {
             sink.send(&DeadLetter {
                 stream: user.stream.clone(),
@@ -131,9 +130,7 @@ impl Ledger {
     /// The record's TTL passed before it was written.
     pub fn expire(&mut self, m: &StreamMetrics, user: UserRecord) {
         m.user_record_expired.increment(1);
-        let last_error = user.attempts.iter().rev().find_map(|a| {
-            a.error_code.as_ref().map(|c| format!("{c}: {}", a.error_message.as_deref().unwrap_or_default()))
-        });
+        let last_error = user.history.last_error();
         let kind = FailureKind::Expired { ttl: self.ttl, last_error };
         self.fail(m, user, kind);
     }

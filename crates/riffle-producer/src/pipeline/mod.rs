@@ -365,7 +365,7 @@ impl Pipeline {
                 }
             }
             for u in users {
-                let last = u.attempts.last().and_then(|a| a.error_code.clone());
+                let last = u.history.last_error_code();
                 self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
             }
         }

@@ -6,7 +6,7 @@ use super::Pipeline;
 use super::state::{Held, StreamState};
 use crate::aggregator::Limits;
 use crate::limiter::backoff;
-use crate::outcome::{Attempt, FailureKind};
+use crate::outcome::{FailureKind, History, Trial};
 use crate::pipeline::finish::Ledger;
 use crate::record::KinesisRecord;
 use crate::sender::{EntryResult, RequestError, is_retryable_code, is_throttling};
@@ -58,18 +58,15 @@ impl Pipeline {
             if let Some(code) = &code {
                 stream.metrics.error(code, Some(&predicted));
             }
-            for u in &mut record.users {
-                // Most records make one attempt: room for exactly one, not a default four.
-                u.attempts.reserve_exact(1);
-                u.attempts.push(Attempt {
-                    delay: flight.started.saturating_duration_since(u.last_attempt_end),
-                    duration,
-                    success,
-                    error_code: code.clone(),
-                    error_message: message.clone(),
-                });
-                u.last_attempt_end = now;
-            }
+            let trial = Trial {
+                started: flight.started,
+                ended: now,
+                duration,
+                success,
+                error_code: code,
+                error_message: message,
+            };
+            History::record_all(record.users.iter_mut().map(|u| &mut u.history), &trial);
             match fate {
                 Fate::Written { shard_id, sequence_number } => {
                     stream.metrics.kinesis_records_put.increment(1);

@@ -23,7 +23,7 @@ async fn aggregated_records_arrive_and_outcomes_point_at_them() {
     let mut aggregated = 0;
     for (i, r) in results.into_iter().enumerate() {
         let o = r.expect("written");
-        assert_eq!(o.attempts.len(), 1);
+        assert_eq!(o.attempt_count(), 1);
         aggregated += usize::from(o.aggregated);
         let read = by_position[&(o.sequence_number.to_string(), o.sub_sequence_number)];
         assert_eq!(read.data, format!("record {i}").into_bytes());

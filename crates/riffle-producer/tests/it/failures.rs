@@ -16,11 +16,12 @@ async fn partial_failures_retry_only_the_failed_entries() {
     let p = producer(&server, quick().aggregation_enabled(false)).await;
     let results = outcomes(put_many(&p, "partial", 400, "data").await).await;
     p.shutdown().await;
-    let retried = results.iter().filter(|r| r.as_ref().unwrap().attempts.len() > 1).count();
+    let retried = results.iter().filter(|r| r.as_ref().unwrap().attempt_count() > 1).count();
     assert!(retried > 0, "a 30% failure rate fails some entries");
     for r in &results {
         let o = r.as_ref().unwrap();
-        let (last, earlier) = o.attempts.split_last().unwrap();
+        let attempts = o.attempts();
+        let (last, earlier) = attempts.split_last().unwrap();
         assert!(last.success && earlier.iter().all(|a| !a.success && a.error_code.is_some()));
     }
     // Entries that failed were not written, and written ones were not sent again.
@@ -38,7 +39,7 @@ async fn throttling_from_enforced_limits_is_retried() {
     let throttled = results
         .iter()
         .map(|r| r.as_ref().expect("written after retries"))
-        .filter(|o| o.attempts.iter().any(|a| a.error_code.as_deref() == Some(PTE)))
+        .filter(|o| o.attempts().iter().any(|a| a.error_code.as_deref() == Some(PTE)))
         .count();
     assert!(throttled > 0, "some records were throttled and retried");
     assert_eq!(read_all(&server, "throttled").await.len(), 2500);
@@ -55,7 +56,7 @@ async fn fail_if_throttled_fails_at_the_first_throttle() {
     assert!(!failed.is_empty());
     for e in failed {
         assert!(matches!(e.kind, FailureKind::Throttled { .. }), "{e}");
-        assert_eq!(e.attempts.len(), 1);
+        assert_eq!(e.attempt_count(), 1);
     }
 }
 
@@ -82,7 +83,7 @@ async fn records_past_their_ttl_go_to_the_dead_letter_sink() {
             last.starts_with("ProvisionedThroughputExceededException") || last.starts_with("InternalFailure"),
             "{last}"
         );
-        assert!(!e.attempts.is_empty() && e.attempts.iter().all(|a| !a.success));
+        assert!(!e.attempts().is_empty() && e.attempts().iter().all(|a| !a.success));
         assert!(e.to_string().contains("expired"), "{e}");
     }
     p.shutdown().await;

@@ -23,7 +23,7 @@ async fn order_survives_retries(aggregation: bool, name: &str) {
     let results = outcomes(futures).await;
     p.shutdown().await;
     assert!(results.iter().all(|r| r.is_ok()));
-    assert!(results.iter().any(|r| r.as_ref().unwrap().attempts.len() > 1), "some entries were retried");
+    assert!(results.iter().any(|r| r.as_ref().unwrap().attempt_count() > 1), "some entries were retried");
 
     let reads = read_all(&server, name).await;
     assert_eq!(reads.len(), n);
