@@ -89,6 +89,11 @@ async fn main() {
     let producer = Producer::builder().client(client).config(ProducerConfig::new()).build().await.expect("builds");
 
     let data = bytes::Bytes::from(vec![b'x'; 100]);
+    // One record through first, so the shard map is loaded: what follows is the steady state,
+    // not records waiting (and being swept) for the first ListShards.
+    let warm_up = producer.put("drive", "warm-up", data.clone()).await.expect("put");
+    producer.flush();
+    warm_up.await.expect("the warm-up record is written");
     let started = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<riffle_producer::RecordFuture>>(64);
     let counter = tokio::spawn(async move {

@@ -319,9 +319,13 @@ impl Pipeline {
     fn sweep_expired(&mut self, now: Instant) {
         for stream in self.streams.values_mut() {
             let mut expired = Vec::new();
-            let (keep, gone): (Vec<_>, Vec<_>) = stream.unrouted.drain(..).partition(|u| u.expiry > now);
-            stream.unrouted = keep.into();
-            expired.extend(gone);
+            // Looked over, not moved, unless something expired: it can hold every record put
+            // while the first shard map loads.
+            if stream.unrouted.iter().any(|u| u.expiry <= now) {
+                let (keep, gone): (Vec<_>, Vec<_>) = stream.unrouted.drain(..).partition(|u| u.expiry > now);
+                stream.unrouted = keep.into();
+                expired.extend(gone);
+            }
             for shard in stream.shards.values_mut() {
                 expired.extend(shard.agg.take_expired(now));
                 if shard.queue().iter().any(|r| r.expiry <= now) {
