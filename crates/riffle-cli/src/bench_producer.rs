@@ -5,6 +5,7 @@
 //! crate deliberately stays off the AWS SDK the producer is built on.
 
 use anyhow::Context;
+use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::StreamStatus;
 use bytes::Bytes;
 use clap::Args;
@@ -43,6 +44,11 @@ pub struct ProducerBenchArgs {
     /// Send each user record as its own Kinesis record.
     #[arg(long)]
     no_aggregation: bool,
+    /// Instead of the producer, a loop of single PutRecord calls through the AWS SDK for Rust,
+    /// each awaited before the next: what an application writes without a KPL, and what the
+    /// KPL's throughput is measured against.
+    #[arg(long, conflicts_with_all = ["no_aggregation", "rate_limit"])]
+    sdk_put_loop: bool,
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
@@ -62,12 +68,18 @@ pub async fn run(args: ProducerBenchArgs) -> anyhow::Result<()> {
     if let Some(shards) = args.shards {
         ensure_stream(&args.endpoint, &args.stream, shards).await?;
     }
+    let data = Bytes::from((0..args.record_size).map(|i| b'a' + (i % 26) as u8).collect::<Vec<u8>>());
+    if args.sdk_put_loop {
+        let started = Instant::now();
+        let cpu0 = cpu_seconds();
+        let (put, counts) = sdk_put_loop(&args, data, started).await?;
+        return report(&args, put, counts, started.elapsed().as_secs_f64(), started.elapsed().as_secs_f64(), cpu0);
+    }
     let config = ProducerConfig::new()
         .endpoint_url(&args.endpoint)
         .rate_limit(args.rate_limit)
         .aggregation_enabled(!args.no_aggregation);
     let producer = Producer::builder().config(config).build().await?;
-    let data = Bytes::from((0..args.record_size).map(|i| b'a' + (i % 26) as u8).collect::<Vec<u8>>());
     let (tx, rx) = mpsc::channel::<Vec<RecordFuture>>(64);
     let counter = tokio::spawn(count(rx));
 
@@ -102,6 +114,49 @@ pub async fn run(args: ProducerBenchArgs) -> anyhow::Result<()> {
     let counts = counter.await?;
     let secs = started.elapsed().as_secs_f64();
     producer.shutdown().await;
+    report(&args, put, counts, put_secs, secs, cpu0)
+}
+
+/// Puts one record at a time with the SDK's `put_record`, for `--duration` or `--records`.
+async fn sdk_put_loop(args: &ProducerBenchArgs, data: Bytes, started: Instant) -> anyhow::Result<(u64, Counts)> {
+    let client = sdk_client(&args.endpoint).await;
+    let stop_at = started + Duration::from_secs_f64(args.duration.max(0.0));
+    let (mut put, mut counts) = (0u64, Counts::default());
+    let mut key = String::new();
+    loop {
+        let done = match args.records {
+            Some(n) => put >= n,
+            None => Instant::now() >= stop_at,
+        };
+        if done {
+            break;
+        }
+        key.clear();
+        std::fmt::Write::write_fmt(&mut key, format_args!("{put}")).expect("writing to a String");
+        let call = client.put_record().stream_name(&args.stream).partition_key(&key).data(Blob::new(data.to_vec()));
+        match call.send().await {
+            Ok(_) => {
+                counts.written += 1;
+                counts.kinesis += 1;
+            }
+            Err(e) => {
+                counts.failed += 1;
+                counts.first_error.get_or_insert_with(|| format!("{}", aws_sdk_kinesis::error::DisplayErrorContext(e)));
+            }
+        }
+        put += 1;
+    }
+    Ok((put, counts))
+}
+
+fn report(
+    args: &ProducerBenchArgs,
+    put: u64,
+    counts: Counts,
+    put_secs: f64,
+    secs: f64,
+    cpu0: Option<f64>,
+) -> anyhow::Result<()> {
     let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
 
     let rate = counts.written as f64 / secs.max(1e-9);
@@ -114,7 +169,11 @@ pub async fn run(args: ProducerBenchArgs) -> anyhow::Result<()> {
             counts.written, counts.failed, counts.kinesis
         );
     } else {
-        println!("riffle bench producer: {put} user records of {} bytes to {}", args.record_size, args.stream);
+        let how = if args.sdk_put_loop { "single PutRecord calls (AWS SDK)" } else { "riffle-producer" };
+        println!(
+            "riffle bench producer: {put} user records of {} bytes to {} through {how}",
+            args.record_size, args.stream
+        );
         println!("  written {} ({} failed) in {secs:.2} s (puts took {put_secs:.2} s)", counts.written, counts.failed);
         println!("  user records/s    {rate:.0}");
         println!("  Kinesis records/s {kinesis_rate:.1} ({} Kinesis records)", counts.kinesis);
@@ -160,12 +219,7 @@ fn cpu_seconds() -> Option<f64> {
 
 /// Creates the stream unless it exists, then waits for ACTIVE.
 async fn ensure_stream(endpoint: &str, stream: &str, shards: i32) -> anyhow::Result<()> {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
-    let conf = aws_sdk_kinesis::config::Builder::from(&shared).endpoint_url(endpoint).build();
-    let client = aws_sdk_kinesis::Client::from_conf(conf);
+    let client = sdk_client(endpoint).await;
     let exists = client.describe_stream_summary().stream_name(stream).send().await.is_ok();
     if !exists {
         client
@@ -187,4 +241,14 @@ async fn ensure_stream(endpoint: &str, stream: &str, shards: i32) -> anyhow::Res
         anyhow::ensure!(Instant::now() < deadline, "stream {stream} is not ACTIVE after 60 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The SDK's client as an application loads it: the standard chain, default retries.
+async fn sdk_client(endpoint: &str) -> aws_sdk_kinesis::Client {
+    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .load()
+        .await;
+    let conf = aws_sdk_kinesis::config::Builder::from(&shared).endpoint_url(endpoint).build();
+    aws_sdk_kinesis::Client::from_conf(conf)
 }

@@ -1,6 +1,7 @@
 //! The `riffle` binary as a person or a script runs it: `riffle stream ...` against a child
 //! `riffle serve`, shell completions, and `riffle serve` reading `riffle.toml`.
 
+mod bench;
 mod completions;
 mod config;
 mod stream;
