@@ -8,7 +8,6 @@ use aws_config::BehaviorVersion;
 use aws_sdk_kinesis::config::{AppName, Credentials as StaticCredentials, Region};
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::types::StreamStatus;
-use md5::{Digest, Md5};
 use riffle_producer::{Producer, ProducerConfig};
 
 use crate::config::{AgentConfig, Credentials, FlowConfig, PartitionKeyOption};
@@ -193,7 +192,7 @@ pub async fn producer(
 pub fn partition_key(option: PartitionKeyOption, data: &[u8]) -> String {
     match option {
         PartitionKeyOption::Random => format!("{}", rand::random::<f64>() * 1e6),
-        PartitionKeyOption::Deterministic => Md5::digest(data).iter().fold(String::with_capacity(32), |mut s, b| {
+        PartitionKeyOption::Deterministic => md5_many::md5(data).iter().fold(String::with_capacity(32), |mut s, b| {
             use std::fmt::Write;
             let _ = write!(s, "{b:02x}");
             s

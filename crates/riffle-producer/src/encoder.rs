@@ -10,7 +10,6 @@
 //! the size check and the push are one step.
 
 use crate::record::KeyHasher;
-use md5::{Digest, Md5};
 use prost::encoding::encoded_len_varint;
 use riffle_proto::agg::{MAGIC, OVERHEAD};
 use std::collections::HashMap;
@@ -182,7 +181,7 @@ impl Encoder {
         out.extend_from_slice(&self.partition_keys.bytes);
         out.extend_from_slice(&self.hash_keys.bytes);
         out.extend_from_slice(&self.records);
-        let digest = Md5::digest(&out[MAGIC.len()..]);
+        let digest = md5_many::md5(&out[MAGIC.len()..]);
         out.extend_from_slice(&digest);
         self.clear(keep);
         out

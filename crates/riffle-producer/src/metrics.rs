@@ -48,6 +48,11 @@ pub(crate) struct StreamMetrics {
 }
 
 impl StreamMetrics {
+    /// The stream these metrics are for.
+    pub fn stream(&self) -> &Arc<str> {
+        &self.stream
+    }
+
     pub fn new(stream: Arc<str>) -> Self {
         let s = || stream.to_string();
         Self {

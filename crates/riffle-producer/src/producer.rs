@@ -6,7 +6,7 @@ use crate::outcome::{History, RecordFuture};
 use crate::pipeline::{Command, Pipeline};
 use crate::record::{Key, UserRecord, user_record_size};
 use bytes::Bytes;
-use riffle_types::{HashKey, partition_key_hash};
+use riffle_types::HashKey;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
@@ -118,6 +118,8 @@ impl ProducerBuilder {
 
 /// A record that passed `put`'s checks.
 struct Checked {
+    /// The explicit hash key's value; a partition key's MD5 is left to the pipeline, which
+    /// hashes the keys of a whole intake batch at once.
     hash_key: u128,
     size: usize,
     permits: u32,
@@ -228,7 +230,7 @@ impl Producer {
         }
         let hash_key = match explicit_hash_key {
             Some(k) => HashKey::parse(k).ok_or_else(|| PutError::InvalidHashKey(k.to_string()))?.0,
-            None => partition_key_hash(partition_key).0,
+            None => 0,
         };
         if data.len() > inner.cfg.max_user_record_size {
             let limit = inner.cfg.max_user_record_size;
@@ -275,9 +277,8 @@ impl Producer {
         };
         let user = UserRecord {
             id: 0,
-            stream,
             partition_key: Key::new(partition_key),
-            explicit_hash_key: explicit_hash_key.map(str::to_string),
+            explicit_hash_key: explicit_hash_key.map(Box::from),
             hash_key: checked.hash_key,
             data,
             deadline: now + inner.cfg.record_max_buffered_time,
@@ -285,7 +286,7 @@ impl Producer {
             history: History::new(now),
             reply: Some(reply),
         };
-        if inner.tx.send(Command::Put(user)).is_err() {
+        if inner.tx.send(Command::Put { stream, user }).is_err() {
             inner.shared.release(checked.size);
             return Err(PutError::ShutDown);
         }

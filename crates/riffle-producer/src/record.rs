@@ -5,7 +5,6 @@ use crate::encoder::Encoder;
 use crate::outcome::{History, RecordResult};
 use bytes::Bytes;
 use riffle_proto::agg::AGGREGATE_PARTITION_KEY;
-use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::oneshot;
 
@@ -14,10 +13,11 @@ use tokio::sync::oneshot;
 pub(crate) struct UserRecord {
     /// Intake order, for flush barriers.
     pub id: u64,
-    pub stream: Arc<str>,
     pub partition_key: Key,
     /// As the caller gave it (decimal), if they did.
-    pub explicit_hash_key: Option<String>,
+    pub explicit_hash_key: Option<Box<str>>,
+    /// Where it lands: the explicit hash key, or the partition key's MD5 (set by the pipeline
+    /// as it takes the record in; 0 until then).
     pub hash_key: u128,
     pub data: Bytes,
     /// When it should be on its way: arrival + RecordMaxBufferedTime.
@@ -138,7 +138,7 @@ impl KinesisRecord {
             let u = &users[0];
             return Self {
                 partition_key: u.partition_key.to_string(),
-                explicit_hash_key: u.explicit_hash_key.clone(),
+                explicit_hash_key: u.explicit_hash_key.as_deref().map(str::to_string),
                 data: u.data.clone(),
                 data_len: u.data.len(),
                 aggregated: false,
@@ -219,7 +219,6 @@ pub(crate) fn test_user(id: u64, key: &str, data: Vec<u8>, deadline: Instant) ->
     let now = Instant::now();
     UserRecord {
         id,
-        stream: Arc::from("s"),
         partition_key: Key::new(key),
         explicit_hash_key: None,
         hash_key: riffle_types::partition_key_hash(key).0,

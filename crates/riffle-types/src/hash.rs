@@ -1,6 +1,5 @@
 //! Hash keys: where a record lands.
 
-use md5::{Digest, Md5};
 use std::fmt;
 
 /// A 128-bit hash key: MD5 of the partition key read as an unsigned big-endian integer, or an
@@ -29,8 +28,17 @@ impl fmt::Display for HashKey {
 
 /// The hash key Kinesis derives from a partition key.
 pub fn partition_key_hash(partition_key: &str) -> HashKey {
-    let digest = Md5::digest(partition_key.as_bytes());
-    HashKey(u128::from_be_bytes(digest.into()))
+    HashKey(u128::from_be_bytes(md5_many::md5(partition_key.as_bytes())))
+}
+
+/// The hash keys of many partition keys at once, in order, into `out` (cleared first). Short
+/// keys are one MD5 block each, and a block's 64 dependent steps leave a core mostly idle;
+/// side by side in SIMD lanes they cost about a seventh of one at a time.
+pub fn partition_key_hashes(keys: &[&[u8]], out: &mut Vec<HashKey>) {
+    let mut digests = vec![[0u8; 16]; keys.len()];
+    md5_many::md5_many(keys, &mut digests);
+    out.clear();
+    out.extend(digests.iter().map(|d| HashKey(u128::from_be_bytes(*d))));
 }
 
 /// An inclusive range of hash keys owned by one shard.
@@ -71,6 +79,36 @@ pub fn uniform_ranges(n: u32) -> Vec<HashKeyRange> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The reference: RustCrypto's md-5.
+    fn reference(bytes: &[u8]) -> u128 {
+        use md5::{Digest, Md5};
+        u128::from_be_bytes(Md5::digest(bytes).into())
+    }
+
+    #[test]
+    fn hash_keys_are_those_kinesis_documents() {
+        assert_eq!(partition_key_hash("").to_string(), "281949768489412648962353822266799178366");
+        assert_eq!(partition_key_hash("a").0, 0x0cc175b9c0f1b6a831c399e269772661);
+    }
+
+    proptest! {
+        /// md5-many (a pre-release) agrees with md-5 one key at a time and in batches of any
+        /// size and mix of lengths, across block boundaries (55, 56, 63, 64, 119, 120 bytes...).
+        #[test]
+        fn md5_agrees_with_the_reference(
+            keys in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..80),
+        ) {
+            let slices: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+            let mut batch = Vec::new();
+            partition_key_hashes(&slices, &mut batch);
+            prop_assert_eq!(batch.len(), keys.len());
+            for (k, h) in keys.iter().zip(&batch) {
+                prop_assert_eq!(h.0, reference(k));
+                prop_assert_eq!(md5_many::md5(k), reference(k).to_be_bytes());
+            }
+        }
+    }
 
     #[test]
     fn two_shards_split_where_aws_does() {

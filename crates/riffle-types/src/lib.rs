@@ -7,7 +7,7 @@ mod hash;
 mod names;
 mod seq;
 
-pub use hash::{HashKey, HashKeyRange, partition_key_hash, uniform_ranges};
+pub use hash::{HashKey, HashKeyRange, partition_key_hash, partition_key_hashes, uniform_ranges};
 pub use names::{NameError, ShardId, StreamName, is_valid_name};
 pub use seq::{SeqError, SequenceNumber, ShardKey};
 

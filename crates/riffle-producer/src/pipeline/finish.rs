@@ -115,9 +115,9 @@ impl Ledger {
         let error = RecordError { kind, history: user.history.clone() };
         if let Some(sink) = &self.sink {
             sink.send(&DeadLetter {
-                stream: user.stream.clone(),
+                stream: m.stream().clone(),
                 partition_key: user.partition_key.to_string(),
-                explicit_hash_key: user.explicit_hash_key.take(),
+                explicit_hash_key: user.explicit_hash_key.take().map(String::from),
                 data: user.data.clone(),
                 error: error.clone(),
             });

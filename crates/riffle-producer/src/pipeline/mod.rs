@@ -39,7 +39,10 @@ const INTAKE_BATCH: usize = 4096;
 // on the rare others.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
-    Put(UserRecord),
+    Put {
+        stream: Arc<str>,
+        user: UserRecord,
+    },
     Flush,
     /// Answered once every record put before it is answered.
     FlushWait(oneshot::Sender<()>),
@@ -117,6 +120,7 @@ impl Pipeline {
     pub async fn run(mut self) {
         let mut intake_open = true;
         let mut intake = Vec::with_capacity(INTAKE_BATCH);
+        let mut hashes = Vec::with_capacity(INTAKE_BATCH);
         loop {
             let wake = self.next_wake(Instant::now());
             tokio::select! {
@@ -133,6 +137,7 @@ impl Pipeline {
                         intake_open = false;
                         self.begin_closing(None);
                     }
+                    hash_partition_keys(&mut intake, &mut hashes);
                     let now = Instant::now();
                     for cmd in intake.drain(..) {
                         self.on_command(cmd, now);
@@ -152,16 +157,18 @@ impl Pipeline {
     }
 
     fn on_command(&mut self, cmd: Command, now: Instant) {
+        debug_assert!(
+            !matches!(&cmd, Command::Put { user, .. } if user.explicit_hash_key.is_none()
+                && user.hash_key != riffle_types::partition_key_hash(&user.partition_key).0),
+            "hash_partition_keys ran first"
+        );
         match cmd {
-            Command::Put(mut user) => {
+            Command::Put { stream, mut user } => {
                 user.id = self.next_id;
                 self.next_id += 1;
                 self.ledger.pending += 1;
                 let limits = self.limits();
-                if !self.streams.contains_key(&user.stream) {
-                    self.streams.insert(user.stream.clone(), StreamState::new(user.stream.clone(), now));
-                }
-                let stream = self.streams.get_mut(&user.stream).expect("inserted above");
+                let stream = self.streams.entry(stream).or_insert_with_key(|name| StreamState::new(name.clone(), now));
                 stream.metrics.user_records_received.increment(1);
                 stream.metrics.user_records_pending.increment(1.0);
                 stream.route(user, limits);
@@ -372,6 +379,27 @@ impl Pipeline {
                 let last = u.history.last_error_code();
                 self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
             }
+        }
+    }
+}
+
+/// Sets the hash key of every record in `intake` routed by its partition key, all in one
+/// batch: MD5s side by side in SIMD lanes cost a fraction of one at a time.
+fn hash_partition_keys(intake: &mut [Command], hashes: &mut Vec<riffle_types::HashKey>) {
+    let keys: Vec<&[u8]> = intake
+        .iter()
+        .filter_map(|c| match c {
+            Command::Put { user, .. } if user.explicit_hash_key.is_none() => Some(user.partition_key.as_bytes()),
+            _ => None,
+        })
+        .collect();
+    riffle_types::partition_key_hashes(&keys, hashes);
+    let mut hashes = hashes.iter();
+    for c in intake {
+        if let Command::Put { user, .. } = c
+            && user.explicit_hash_key.is_none()
+        {
+            user.hash_key = hashes.next().expect("one hash per key").0;
         }
     }
 }

@@ -159,13 +159,13 @@ impl StreamState {
     /// Sends a user record to its predicted shard's aggregate, or to the waiting line while
     /// no shard map is known.
     pub fn route(&mut self, user: UserRecord, limits: Limits) {
-        let Some(shard) = self.map.as_ref().and_then(|m| m.lookup(user.hash_key)).map(|s| s.id.clone()) else {
+        let Some(shard) = self.map.as_ref().and_then(|m| m.lookup(user.hash_key)) else {
             // No map yet, or one with a gap (never from a consistent ListShards): load again.
             self.stale |= self.map.is_some();
             self.unrouted.push_back(user);
             return;
         };
-        self.shards.get_mut(&shard).expect("every mapped shard has state").add(user, limits);
+        self.shards.get_mut(&shard.id).expect("every mapped shard has state").add(user, limits);
     }
 
     /// Packs user records as fresh Kinesis records and puts them at the front of their
