@@ -140,6 +140,7 @@ mod tests {
                 agg.add(user(i as u64, &format!("k{}", i % 7), vec![i as u8; *n]), limits, &mut out);
             }
             agg.close_into(&mut out);
+            KinesisRecord::seal_all(out.iter_mut());
             let mut next = 0u64;
             for r in &out {
                 prop_assert!(r.users.len() as u64 <= max_count);

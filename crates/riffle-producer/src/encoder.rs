@@ -11,7 +11,7 @@
 
 use crate::record::KeyHasher;
 use prost::encoding::encoded_len_varint;
-use riffle_proto::agg::{MAGIC, OVERHEAD};
+use riffle_proto::agg::{DIGEST_LEN, MAGIC, OVERHEAD};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault};
 
@@ -173,18 +173,16 @@ impl Encoder {
         true
     }
 
-    /// The aggregate's bytes; the encoder is left empty, ready for the next one, with its
-    /// buffers kept if `keep` (see [`Encoder::clear`]).
-    pub fn finish(&mut self, keep: bool) -> Vec<u8> {
+    /// The aggregate's bytes but its MD5 trailer (see [`Unsealed`]); the encoder is left
+    /// empty, ready for the next one, with its buffers kept if `keep` (see [`Encoder::clear`]).
+    pub fn finish(&mut self, keep: bool) -> Unsealed {
         let mut out = Vec::with_capacity(self.encoded_len());
         out.extend_from_slice(&MAGIC);
         out.extend_from_slice(&self.partition_keys.bytes);
         out.extend_from_slice(&self.hash_keys.bytes);
         out.extend_from_slice(&self.records);
-        let digest = md5_many::md5(&out[MAGIC.len()..]);
-        out.extend_from_slice(&digest);
         self.clear(keep);
-        out
+        Unsealed(out)
     }
 
     /// Empties the encoder. With `keep` (a busy shard, whose aggregates fill up) its buffers
@@ -199,6 +197,40 @@ impl Encoder {
             self.records = Vec::new();
         }
         self.count = 0;
+    }
+}
+
+/// An aggregate waiting for its MD5 trailer (capacity for it reserved). The digests are
+/// computed for every aggregate of a PutRecords call at once, side by side in SIMD lanes: one
+/// MD5 stream is a chain of dependent steps that leaves a core mostly idle, and an aggregate's
+/// trailer hashes all its bytes.
+#[derive(Debug)]
+pub(crate) struct Unsealed(Vec<u8>);
+
+impl Unsealed {
+    /// Its length once sealed.
+    pub fn sealed_len(&self) -> usize {
+        self.0.len() + DIGEST_LEN
+    }
+
+    /// Appends the trailers of all `aggregates`, in one batch.
+    pub fn seal_all(aggregates: Vec<Unsealed>) -> Vec<Vec<u8>> {
+        let mut digests = vec![[0u8; DIGEST_LEN]; aggregates.len()];
+        let bodies: Vec<&[u8]> = aggregates.iter().map(|a| &a.0[MAGIC.len()..]).collect();
+        md5_many::md5_many(&bodies, &mut digests);
+        aggregates
+            .into_iter()
+            .zip(digests)
+            .map(|(Unsealed(mut bytes), digest)| {
+                bytes.extend_from_slice(&digest);
+                bytes
+            })
+            .collect()
+    }
+
+    #[cfg(test)]
+    pub fn seal(self) -> Vec<u8> {
+        Self::seal_all(vec![self]).pop().expect("one in, one out")
     }
 }
 
@@ -227,7 +259,7 @@ mod tests {
                     reference.push(pk, ehk.as_deref(), data);
                     prop_assert_eq!(enc.encoded_len(), reference.encoded_len());
                 }
-                let bytes = enc.finish(batch.len() % 2 == 0);
+                let bytes = enc.finish(batch.len() % 2 == 0).seal();
                 prop_assert_eq!(&bytes, &reference.finish());
                 prop_assert_eq!(deaggregate(&bytes).unwrap().len(), batch.len());
                 prop_assert!(enc.is_empty());
@@ -249,7 +281,7 @@ mod tests {
                 }
                 prop_assert_eq!(enc.encoded_len(), reference.encoded_len());
             }
-            prop_assert_eq!(enc.finish(false), reference.finish());
+            prop_assert_eq!(enc.finish(false).seal(), reference.finish());
         }
     }
 
@@ -262,7 +294,7 @@ mod tests {
         let a = *enc.partition_keys.index.values().next().unwrap();
         enc.partition_keys.index.insert(hash, a);
         assert!(enc.try_push("b", None, b"2", usize::MAX));
-        let out = deaggregate(&enc.finish(false)).unwrap();
+        let out = deaggregate(&enc.finish(false).seal()).unwrap();
         assert_eq!(out[0].partition_key, "a");
         assert_eq!(out[1].partition_key, "b");
     }

@@ -1,7 +1,7 @@
 //! User records (what callers put) and Kinesis records (what PutRecords carries: one user
 //! record alone, or many in a KPL aggregate).
 
-use crate::encoder::Encoder;
+use crate::encoder::{Encoder, Unsealed};
 use crate::outcome::{History, RecordResult};
 use bytes::Bytes;
 use riffle_proto::agg::AGGREGATE_PARTITION_KEY;
@@ -95,8 +95,11 @@ pub(crate) struct KinesisRecord {
     pub aggregated: bool,
     pub partition_key: String,
     pub explicit_hash_key: Option<String>,
-    /// Empty while a call carries it (see [`KinesisRecord::take_data`]).
+    /// Empty while a call carries it (see [`KinesisRecord::take_data`]), and while an
+    /// aggregate waits for its trailer.
     pub data: Bytes,
+    /// An aggregate until [`KinesisRecord::seal_all`] adds its trailer.
+    unsealed: Option<Unsealed>,
     /// The data's length, also while it is away.
     pub data_len: usize,
     pub deadline: Instant,
@@ -114,13 +117,25 @@ impl KinesisRecord {
     /// (a `Bytes` it alone holds). A record to be sent again gets it back from
     /// [`KinesisRecord::restore_data`].
     pub fn take_data(&mut self) -> Bytes {
+        debug_assert!(self.unsealed.is_none(), "sealed before it is sent");
         std::mem::take(&mut self.data)
+    }
+
+    /// Adds their MD5 trailers to the aggregates among `records` still without one, all in
+    /// one batch (see [`Unsealed`]).
+    pub fn seal_all<'a>(records: impl IntoIterator<Item = &'a mut KinesisRecord>) {
+        let mut waiting: Vec<&mut KinesisRecord> = records.into_iter().filter(|r| r.unsealed.is_some()).collect();
+        let unsealed = waiting.iter_mut().filter_map(|r| r.unsealed.take()).collect();
+        for (r, bytes) in waiting.into_iter().zip(Unsealed::seal_all(unsealed)) {
+            debug_assert_eq!(bytes.len(), r.data_len);
+            r.data = Bytes::from(bytes);
+        }
     }
 
     /// Rebuilds the data taken by [`KinesisRecord::take_data`] from the user records (the
     /// same bytes: the encoding depends only on them).
     pub fn restore_data(&mut self) {
-        if self.data.len() != self.data_len {
+        if self.unsealed.is_none() && self.data.len() != self.data_len {
             let users = std::mem::take(&mut self.users);
             let again = Self::pack(users, None);
             debug_assert_eq!(again.data_len, self.data_len);
@@ -131,7 +146,7 @@ impl KinesisRecord {
     /// Packs user records, in order, into one Kinesis record: alone when there is one (as the
     /// KPL sends single records raw), else an aggregate routed by its first record's hash key
     /// (`encoded`: the aggregate's bytes, when already built).
-    pub fn pack(users: Vec<UserRecord>, encoded: Option<Vec<u8>>) -> Self {
+    pub fn pack(users: Vec<UserRecord>, encoded: Option<Unsealed>) -> Self {
         let deadline = users.iter().map(|u| u.deadline).min().expect("at least one user record");
         let expiry = users.iter().map(|u| u.expiry).min().expect("at least one user record");
         if users.len() == 1 {
@@ -140,6 +155,7 @@ impl KinesisRecord {
                 partition_key: u.partition_key.to_string(),
                 explicit_hash_key: u.explicit_hash_key.as_deref().map(str::to_string),
                 data: u.data.clone(),
+                unsealed: None,
                 data_len: u.data.len(),
                 aggregated: false,
                 users,
@@ -157,8 +173,9 @@ impl KinesisRecord {
         Self {
             partition_key: AGGREGATE_PARTITION_KEY.to_string(),
             explicit_hash_key: Some(users[0].hash_key.to_string()),
-            data_len: encoded.len(),
-            data: Bytes::from(encoded),
+            data_len: encoded.sealed_len(),
+            data: Bytes::new(),
+            unsealed: Some(encoded),
             aggregated: true,
             users,
             deadline,
@@ -249,10 +266,12 @@ mod tests {
         let users = |n: u64| (0..n).map(|i| test_user(i, &format!("k{i}"), vec![i as u8; 7], now)).collect();
         for n in [1, 3] {
             let mut r = KinesisRecord::pack(users(n), None);
+            KinesisRecord::seal_all([&mut r]);
             let (size, data) = (r.size(), r.data.clone());
             let taken = r.take_data();
             assert_eq!((taken, r.size()), (data.clone(), size), "the size holds while the data is away");
             r.restore_data();
+            KinesisRecord::seal_all([&mut r]);
             assert_eq!((&r.data, r.size(), r.users.len()), (&data, size, n as usize));
         }
     }

@@ -14,7 +14,8 @@ use std::collections::HashMap;
 
 /// The four bytes every aggregate starts with.
 pub const MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
-const DIGEST_LEN: usize = 16;
+/// The MD5 trailer's length.
+pub const DIGEST_LEN: usize = 16;
 /// Magic and digest: what an empty aggregate costs.
 pub const OVERHEAD: usize = MAGIC.len() + DIGEST_LEN;
 

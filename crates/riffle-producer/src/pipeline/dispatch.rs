@@ -83,6 +83,7 @@ impl Pipeline {
             }
         }
         m.kinesis_records_per_request.record(records.len() as f64);
+        KinesisRecord::seal_all(records.iter_mut().map(|(_, r)| r));
         m.user_records_per_request.record(users as f64);
         let entries: Vec<Entry> = records
             .iter_mut()
