@@ -63,10 +63,12 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  # The server's log of the run goes with it: of no use afterwards.
+  rm -rf "$DATA"
 }
+DATA="$RESULTS/riffle-data"
 trap cleanup EXIT
 
-DATA="$RESULTS/riffle-data"
 "$RIFFLE" serve --addr 127.0.0.1:0 --data-dir "$DATA" --fsync always > "$RESULTS/serve.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do

@@ -224,9 +224,12 @@ impl Producer {
         if stream.is_empty() {
             return Err(PutError::EmptyStreamName);
         }
-        let chars = partition_key.chars().count();
-        if !(1..=256).contains(&chars) {
-            return Err(PutError::PartitionKeyLength(chars));
+        // Counted in characters; a key of at most 256 bytes has at most 256 of them.
+        if partition_key.is_empty() || partition_key.len() > 256 {
+            let chars = partition_key.chars().count();
+            if !(1..=256).contains(&chars) {
+                return Err(PutError::PartitionKeyLength(chars));
+            }
         }
         let hash_key = match explicit_hash_key {
             Some(k) => HashKey::parse(k).ok_or_else(|| PutError::InvalidHashKey(k.to_string()))?.0,
