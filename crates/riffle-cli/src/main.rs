@@ -1,6 +1,7 @@
 //! The `riffle` command.
 
 mod agent;
+mod alloc;
 mod bench_producer;
 mod client;
 mod completions;
@@ -12,11 +13,6 @@ mod stream;
 mod tail;
 
 use clap::{CommandFactory, Parser, Subcommand};
-
-/// The request path allocates many small buffers (keys, blobs, answers); mimalloc serves them
-/// measurably faster than the system allocator under concurrency.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(name = "riffle", version, about = "Kinesis Data Streams, rebuilt: server, load tool and clients")]
@@ -57,6 +53,7 @@ enum BenchCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    alloc::keep_freed_memory();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
