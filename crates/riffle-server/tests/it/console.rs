@@ -2,7 +2,7 @@
 //! (streams, shards and lineage, sampled throughput, the record browser with KPL aggregates
 //! unpacked, lease tables with lag), and HTTP Basic sign-in under `--auth`.
 
-use crate::wait_active;
+use crate::{http, wait_active};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_kinesis::primitives::Blob;
 use riffle_server::{AuthConfig, KeyStore, ServerConfig};
@@ -10,19 +10,6 @@ use riffle_testkit::{TestServer, create_active_stream};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A plain HTTP/1.1 request with extra header lines; the head and the body.
-async fn http(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (String, String) {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
-    conn.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    conn.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (head.to_string(), body.to_string())
-}
 
 async fn get_json(addr: SocketAddr, path: &str) -> Value {
     let (head, body) = http(addr, "GET", path, "").await;

@@ -22,6 +22,8 @@ mod stream_settings;
 
 use aws_sdk_kinesis::Client;
 use riffle_testkit::TestServer;
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server and a client for one test.
 pub async fn setup() -> (TestServer, Client) {
@@ -55,4 +57,16 @@ pub async fn wait_active(client: &aws_sdk_kinesis::Client, name: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     panic!("stream {name} never became ACTIVE again");
+}
+
+/// A plain HTTP/1.1 request with extra header lines; the head and the body.
+pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &str) -> (String, String) {
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{headers}\r\n");
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_string(), body.to_string())
 }

@@ -1,8 +1,8 @@
 //! `GET /metrics` (issue 8): CloudWatch's Kinesis metrics counted from real SDK traffic, storage
 //! and process metrics, `--metrics-addr`, and the front door unchanged for everything else.
 
-use crate::code_and_message;
 use crate::limits::{retrying, server_with};
+use crate::{code_and_message, http};
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{
@@ -11,22 +11,9 @@ use aws_sdk_kinesis::types::{
 use riffle_testkit::create_active_stream;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A plain HTTP/1.1 request; the status line and the body.
-async fn http(addr: SocketAddr, method: &str, path: &str) -> (String, String) {
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    conn.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    conn.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (head.to_string(), body.to_string())
-}
 
 async fn scrape(addr: SocketAddr) -> String {
-    let (head, body) = http(addr, "GET", "/metrics").await;
+    let (head, body) = http(addr, "GET", "/metrics", "").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(head.to_ascii_lowercase().contains("content-type: text/plain; version=0.0.4"), "{head}");
     body
@@ -210,12 +197,12 @@ async fn metrics_addr_serves_the_same_and_the_front_door_is_unchanged() {
         assert!(sum(text, "process_threads", &[]).is_some());
     }
     // The metrics listener serves nothing else.
-    assert!(http(metrics_addr, "GET", "/").await.0.starts_with("HTTP/1.1 404"));
+    assert!(http(metrics_addr, "GET", "/", "").await.0.starts_with("HTTP/1.1 404"));
     // The API port still answers other GETs, and POSTs of other content types, as AWS does.
-    let (head, body) = http(server.addr(), "GET", "/").await;
+    let (head, body) = http(server.addr(), "GET", "/", "").await;
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
     assert!(body.contains("AccessDeniedException"), "{body}");
-    let (head, _) = http(server.addr(), "POST", "/metrics").await;
+    let (head, _) = http(server.addr(), "POST", "/metrics", "").await;
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
 }
 
@@ -227,7 +214,7 @@ async fn under_auth_metrics_are_only_on_metrics_addr() {
         c.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
-    let (head, body) = http(server.addr(), "GET", "/metrics").await;
+    let (head, body) = http(server.addr(), "GET", "/metrics", "").await;
     assert!(head.starts_with("HTTP/1.1 403"), "{head}");
     assert!(body.contains("MissingAuthenticationToken"), "{body}");
     let text = scrape(server.metrics_addr().unwrap()).await;
