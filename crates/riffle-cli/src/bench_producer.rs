@@ -73,7 +73,8 @@ pub async fn run(args: ProducerBenchArgs) -> anyhow::Result<()> {
         let started = Instant::now();
         let cpu0 = cpu_seconds();
         let (put, counts) = sdk_put_loop(&args, data, started).await?;
-        return report(&args, put, counts, started.elapsed().as_secs_f64(), started.elapsed().as_secs_f64(), cpu0);
+        let secs = started.elapsed().as_secs_f64();
+        return report(&args, put, counts, secs, secs, cpu0);
     }
     let config = ProducerConfig::new()
         .endpoint_url(&args.endpoint)
@@ -245,12 +246,8 @@ async fn ensure_stream(endpoint: &str, stream: &str, shards: i32) -> anyhow::Res
     }
 }
 
-/// The SDK's client as an application loads it: the standard chain, default retries.
+/// The SDK's client as an application loads it (the standard chain, default retries), as every
+/// client command builds it.
 async fn sdk_client(endpoint: &str) -> aws_sdk_kinesis::Client {
-    let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .load()
-        .await;
-    let conf = aws_sdk_kinesis::config::Builder::from(&shared).endpoint_url(endpoint).build();
-    aws_sdk_kinesis::Client::from_conf(conf)
+    crate::client::Endpoint { endpoint_url: Some(endpoint.to_string()), region: None }.kinesis_client().await
 }
