@@ -91,23 +91,8 @@ pub(crate) fn signature_headers(now: SystemTime) -> (HeaderValue, HeaderValue) {
 pub(crate) fn amz_timestamp(epoch_secs: u64) -> String {
     let days = epoch_secs / 86_400;
     let rem = epoch_secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = riffle_types::civil_from_days(i64::try_from(days).unwrap_or(i64::MAX));
     format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); H. Hinnant's algorithm,
-/// restricted to dates after the epoch.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Turns a non-2xx response into a [`CallError::Service`]. The type comes from the body's

@@ -3,10 +3,12 @@
 //! Everything here is pure: no I/O, no async. Values are validated on construction so that code
 //! past the edge never re-checks them.
 
+mod civil;
 mod hash;
 mod names;
 mod seq;
 
+pub use civil::{civil_from_days, days_from_civil};
 pub use hash::{HashKey, HashKeyRange, partition_key_hash, partition_key_hashes, uniform_ranges};
 pub use names::{NameError, ShardId, StreamName, is_valid_name};
 pub use seq::{SeqError, SequenceNumber, ShardKey};
