@@ -27,7 +27,7 @@ pub(crate) struct Aggregator {
 impl Aggregator {
     /// When the open aggregate must go: its oldest record's deadline.
     pub fn deadline(&self) -> Option<Instant> {
-        self.users.first().map(|u| u.deadline)
+        self.users.first().map(UserRecord::deadline)
     }
 
     /// When the pipeline opened the aggregate.
@@ -45,7 +45,8 @@ impl Aggregator {
             out.push_back(KinesisRecord::pack(vec![user], None));
             return;
         }
-        let (pk, ehk) = (user.partition_key.as_str(), user.explicit_hash_key.as_deref());
+        let ehk = user.explicit_hash_key();
+        let (pk, ehk) = (user.partition_key.as_str(), ehk.as_deref());
         if !self.encoder.try_push(pk, ehk, &user.data, limits.max_size) {
             out.extend(self.close_with(true));
             self.encoder.try_push(pk, ehk, &user.data, limits.max_size);
@@ -94,14 +95,14 @@ impl Aggregator {
 
     /// Takes out expired user records (the aggregate is rebuilt from the rest).
     pub fn take_expired(&mut self, now: Instant) -> Vec<UserRecord> {
-        if !self.users.iter().any(|u| u.expiry <= now) {
+        if !self.users.iter().any(|u| u.expiry() <= now) {
             return Vec::new();
         }
         let (expired, live): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.users).into_iter().partition(|u| u.expiry <= now);
+            std::mem::take(&mut self.users).into_iter().partition(|u| u.expiry() <= now);
         self.encoder.clear(true);
         for u in &live {
-            self.encoder.try_push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data, usize::MAX);
+            self.encoder.try_push(&u.partition_key, u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
         }
         self.users = live;
         expired
@@ -120,7 +121,7 @@ mod tests {
     use proptest::prelude::*;
     use riffle_proto::agg::deaggregate;
 
-    fn user(id: u64, key: &str, data: Vec<u8>) -> UserRecord {
+    fn user(id: u32, key: &str, data: Vec<u8>) -> UserRecord {
         crate::record::test_user(id, key, data, Instant::now())
     }
 
@@ -137,11 +138,17 @@ mod tests {
             let mut agg = Aggregator::default();
             let mut out = VecDeque::new();
             for (i, n) in sizes.iter().enumerate() {
-                agg.add(user(i as u64, &format!("k{}", i % 7), vec![i as u8; *n]), limits, &mut out);
+                let mut u = user(i as u32, &format!("k{}", i % 7), vec![i as u8; *n]);
+                // Some with explicit hash keys, a few of them repeated.
+                if i % 3 == 0 {
+                    u.explicit = true;
+                    u.hash_key = (i % 5) as u128 * 0x1234_5678_9abc_def0_1234_5678_9abc;
+                }
+                agg.add(u, limits, &mut out);
             }
             agg.close_into(&mut out);
             KinesisRecord::seal_all(out.iter_mut());
-            let mut next = 0u64;
+            let mut next = 0u32;
             for r in &out {
                 prop_assert!(r.users.len() as u64 <= max_count);
                 if r.users.len() > 1 {
@@ -151,6 +158,7 @@ mod tests {
                     prop_assert_eq!(inner.len(), r.users.len());
                     for (d, u) in inner.iter().zip(&r.users) {
                         prop_assert_eq!(d.partition_key.as_str(), u.partition_key.as_str());
+                        prop_assert_eq!(&d.explicit_hash_key, &u.explicit_hash_key());
                         prop_assert_eq!(&d.data[..], &u.data[..]);
                     }
                 } else {
@@ -161,7 +169,7 @@ mod tests {
                     next += 1;
                 }
             }
-            prop_assert_eq!(next, sizes.len() as u64);
+            prop_assert_eq!(next as usize, sizes.len());
         }
     }
 
@@ -171,7 +179,7 @@ mod tests {
         let mut out = VecDeque::new();
         let limits = Limits { enabled: true, max_count: 100, max_size: 51_200 };
         let mut old = user(0, "a", b"old".to_vec());
-        old.expiry = Instant::now();
+        old.expire_now();
         agg.add(old, limits, &mut out);
         agg.add(user(1, "b", b"new".to_vec()), limits, &mut out);
         let expired = agg.take_expired(Instant::now());

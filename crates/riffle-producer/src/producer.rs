@@ -2,7 +2,7 @@
 
 use crate::config::{ConfigError, ProducerConfig, WhenFull};
 use crate::dead_letter::{DeadLetterSink, Sink};
-use crate::outcome::{History, RecordFuture};
+use crate::outcome::RecordFuture;
 use crate::pipeline::{Command, Pipeline};
 use crate::record::{Key, UserRecord, user_record_size};
 use bytes::Bytes;
@@ -278,17 +278,9 @@ impl Producer {
                 s
             }
         };
-        let user = UserRecord {
-            id: 0,
-            partition_key: Key::new(partition_key),
-            explicit_hash_key: explicit_hash_key.map(Box::from),
-            hash_key: checked.hash_key,
-            data,
-            deadline: now + inner.cfg.record_max_buffered_time,
-            expiry: now + inner.cfg.record_ttl,
-            history: History::new(now),
-            reply: Some(reply),
-        };
+        let explicit = explicit_hash_key.map(|_| checked.hash_key);
+        let (hold, ttl) = (inner.cfg.record_max_buffered_time, inner.cfg.record_ttl);
+        let user = UserRecord::new(Key::new(partition_key), explicit, data, (now, hold, ttl), reply);
         if inner.tx.send(Command::Put { stream, user }).is_err() {
             inner.shared.release(checked.size);
             return Err(PutError::ShutDown);

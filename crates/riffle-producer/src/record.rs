@@ -5,35 +5,101 @@ use crate::encoder::{Encoder, Unsealed};
 use crate::outcome::{History, RecordResult};
 use bytes::Bytes;
 use riffle_proto::agg::AGGREGATE_PARTITION_KEY;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
 /// A record as `put` accepted it, with its bookkeeping until it is answered.
+///
+/// Kept small (144 bytes): the pipeline moves each one several times (through the intake,
+/// into its aggregate, out to its answer), so the times are offsets and an explicit hash key
+/// is not held as text.
 #[derive(Debug)]
 pub(crate) struct UserRecord {
-    /// Intake order, for flush barriers.
-    pub id: u64,
+    /// Intake order, for flush barriers, counted modulo 2^32 (see [`taken_before`]).
+    pub id: u32,
+    /// Whether the caller gave an explicit hash key: it is then `hash_key`, whose decimal
+    /// has one spelling (`put` accepts no other), so the text need not be kept.
+    pub explicit: bool,
     pub partition_key: Key,
-    /// As the caller gave it (decimal), if they did.
-    pub explicit_hash_key: Option<Box<str>>,
     /// Where it lands: the explicit hash key, or the partition key's MD5 (set by the pipeline
     /// as it takes the record in; 0 until then).
     pub hash_key: u128,
     pub data: Bytes,
-    /// When it should be on its way: arrival + RecordMaxBufferedTime.
-    pub deadline: Instant,
-    /// When it fails as expired: arrival + RecordTtl.
-    pub expiry: Instant,
+    /// Milliseconds from arrival until it should be on its way (RecordMaxBufferedTime; a flush
+    /// brings it forward).
+    hold_ms: u32,
+    /// Milliseconds from arrival until it fails as expired (RecordTtl).
+    ttl_ms: u32,
     /// Arrival and attempts.
     pub history: History,
-    pub reply: Option<oneshot::Sender<RecordResult>>,
+    /// Where its answer goes (a sender, not an `Option` of one: that would add 8 bytes).
+    pub reply: oneshot::Sender<RecordResult>,
 }
 
 impl UserRecord {
+    /// A record that arrived `now`, due after `hold` and expiring after `ttl`.
+    pub fn new(
+        partition_key: Key,
+        explicit_hash_key: Option<u128>,
+        data: Bytes,
+        (now, hold, ttl): (Instant, Duration, Duration),
+        reply: oneshot::Sender<RecordResult>,
+    ) -> Self {
+        Self {
+            id: 0,
+            explicit: explicit_hash_key.is_some(),
+            partition_key,
+            hash_key: explicit_hash_key.unwrap_or(0),
+            data,
+            hold_ms: millis(hold),
+            ttl_ms: millis(ttl),
+            history: History::new(now),
+            reply,
+        }
+    }
+
     /// What the record holds of the memory cap.
     pub fn size(&self) -> usize {
-        user_record_size(&self.partition_key, self.explicit_hash_key.as_deref(), self.data.len())
+        let explicit = if self.explicit { self.hash_key.checked_ilog10().map_or(1, |d| d as usize + 1) } else { 0 };
+        self.partition_key.len() + explicit + self.data.len()
     }
+
+    /// When it should be on its way.
+    pub fn deadline(&self) -> Instant {
+        self.history.arrival() + Duration::from_millis(self.hold_ms.into())
+    }
+
+    /// When it fails as expired.
+    pub fn expiry(&self) -> Instant {
+        self.history.arrival() + Duration::from_millis(self.ttl_ms.into())
+    }
+
+    /// Makes it due by `now` (a flush).
+    pub fn hurry(&mut self, now: Instant) {
+        self.hold_ms = self.hold_ms.min(millis(now.saturating_duration_since(self.history.arrival())));
+    }
+
+    /// The explicit hash key as the caller gave it, if they did.
+    pub fn explicit_hash_key(&self) -> Option<String> {
+        self.explicit.then(|| self.hash_key.to_string())
+    }
+
+    #[cfg(test)]
+    pub fn expire_now(&mut self) {
+        self.ttl_ms = 0;
+    }
+}
+
+/// Whether the record numbered `id` was taken before the one numbered `mark`, on the count
+/// modulo 2^32: right while fewer than 2^31 records are outstanding, which at ~150 bytes of
+/// bookkeeping each would take hundreds of GiB.
+pub(crate) fn taken_before(id: u32, mark: u32) -> bool {
+    mark.wrapping_sub(id).wrapping_sub(1) < 1 << 31
+}
+
+/// A duration in whole milliseconds, saturating (49 days: longer never comes due).
+fn millis(d: Duration) -> u32 {
+    u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
 /// Partition keys up to this long (a UUID's 36 characters fit) are held inline.
@@ -84,6 +150,7 @@ impl std::fmt::Debug for Key {
     }
 }
 
+/// What a record holds of the memory cap, as [`UserRecord::size`] counts it.
 pub(crate) fn user_record_size(partition_key: &str, explicit_hash_key: Option<&str>, data_len: usize) -> usize {
     partition_key.len() + explicit_hash_key.map_or(0, str::len) + data_len
 }
@@ -147,13 +214,13 @@ impl KinesisRecord {
     /// KPL sends single records raw), else an aggregate routed by its first record's hash key
     /// (`encoded`: the aggregate's bytes, when already built).
     pub fn pack(users: Vec<UserRecord>, encoded: Option<Unsealed>) -> Self {
-        let deadline = users.iter().map(|u| u.deadline).min().expect("at least one user record");
-        let expiry = users.iter().map(|u| u.expiry).min().expect("at least one user record");
+        let deadline = users.iter().map(UserRecord::deadline).min().expect("at least one user record");
+        let expiry = users.iter().map(UserRecord::expiry).min().expect("at least one user record");
         if users.len() == 1 {
             let u = &users[0];
             return Self {
                 partition_key: u.partition_key.to_string(),
-                explicit_hash_key: u.explicit_hash_key.as_deref().map(str::to_string),
+                explicit_hash_key: u.explicit_hash_key(),
                 data: u.data.clone(),
                 unsealed: None,
                 data_len: u.data.len(),
@@ -166,7 +233,7 @@ impl KinesisRecord {
         let encoded = encoded.unwrap_or_else(|| {
             let mut e = Encoder::default();
             for u in &users {
-                e.try_push(&u.partition_key, u.explicit_hash_key.as_deref(), &u.data, usize::MAX);
+                e.try_push(&u.partition_key, u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
             }
             e.finish(false)
         });
@@ -189,7 +256,7 @@ impl KinesisRecord {
         if self.expiry > now {
             return (Some(self), Vec::new());
         }
-        let (expired, live): (Vec<_>, Vec<_>) = self.users.into_iter().partition(|u| u.expiry <= now);
+        let (expired, live): (Vec<_>, Vec<_>) = self.users.into_iter().partition(|u| u.expiry() <= now);
         let rest = (!live.is_empty()).then(|| Self::pack(live, None));
         (rest, expired)
     }
@@ -230,21 +297,15 @@ impl std::hash::Hasher for KeyHasher {
     }
 }
 
-/// A user record for tests: `deadline` as given, a TTL of 30 s from now, no reply.
+/// A user record for tests: due at `deadline` (it arrived then, with no hold), a TTL of
+/// 30 s, no one waiting for the answer.
 #[cfg(test)]
-pub(crate) fn test_user(id: u64, key: &str, data: Vec<u8>, deadline: Instant) -> UserRecord {
-    let now = Instant::now();
-    UserRecord {
-        id,
-        partition_key: Key::new(key),
-        explicit_hash_key: None,
-        hash_key: riffle_types::partition_key_hash(key).0,
-        data: Bytes::from(data),
-        deadline,
-        expiry: now + std::time::Duration::from_secs(30),
-        history: History::new(now),
-        reply: None,
-    }
+pub(crate) fn test_user(id: u32, key: &str, data: Vec<u8>, deadline: Instant) -> UserRecord {
+    let times = (deadline, Duration::ZERO, Duration::from_secs(30));
+    let mut u = UserRecord::new(Key::new(key), None, Bytes::from(data), times, oneshot::channel().0);
+    u.id = id;
+    u.hash_key = riffle_types::partition_key_hash(key).0;
+    u
 }
 
 #[cfg(test)]
@@ -260,10 +321,56 @@ mod tests {
         }
     }
 
+    /// The layout the pipeline's copies are sized by (see [`UserRecord`]).
+    #[test]
+    fn a_user_record_stays_small() {
+        assert!(std::mem::size_of::<UserRecord>() <= 144, "{}", std::mem::size_of::<UserRecord>());
+    }
+
+    #[test]
+    fn an_explicit_hash_key_reads_back_and_counts_as_given() {
+        for key in ["0", "7", "10", "340282366920938463463374607431768211455"] {
+            let hash = riffle_types::HashKey::parse(key).unwrap().0;
+            let times = (Instant::now(), Duration::ZERO, Duration::ZERO);
+            let u =
+                UserRecord::new(Key::new("pk"), Some(hash), Bytes::from_static(b"abc"), times, oneshot::channel().0);
+            assert_eq!(u.explicit_hash_key().as_deref(), Some(key));
+            assert_eq!(u.size(), user_record_size("pk", Some(key), 3));
+        }
+    }
+
+    #[test]
+    fn times_are_kept_as_offsets_from_arrival() {
+        let now = Instant::now();
+        let hold = Duration::from_millis(100);
+        let new =
+            |hold, ttl| UserRecord::new(Key::new("k"), None, Bytes::new(), (now, hold, ttl), oneshot::channel().0);
+        let mut u = new(hold, Duration::from_secs(30));
+        assert_eq!((u.deadline(), u.expiry()), (now + hold, now + Duration::from_secs(30)));
+        u.hurry(now + Duration::from_millis(40));
+        assert_eq!(u.deadline(), now + Duration::from_millis(40));
+        u.hurry(now + Duration::from_secs(1));
+        assert_eq!(u.deadline(), now + Duration::from_millis(40), "a flush never delays");
+        let forever = new(Duration::MAX, Duration::MAX);
+        assert!(forever.expiry() > now + Duration::from_secs(86_400 * 40));
+    }
+
+    #[test]
+    fn intake_order_survives_the_count_wrapping() {
+        for mark in [0u32, 1, 1000, u32::MAX, u32::MAX - 5, 1 << 31] {
+            for back in 1..=3u32 {
+                assert!(taken_before(mark.wrapping_sub(back), mark), "{mark} - {back}");
+            }
+            for ahead in 0..=3u32 {
+                assert!(!taken_before(mark.wrapping_add(ahead), mark), "{mark} + {ahead}");
+            }
+        }
+    }
+
     #[test]
     fn data_taken_for_a_call_comes_back_identical() {
         let now = Instant::now();
-        let users = |n: u64| (0..n).map(|i| test_user(i, &format!("k{i}"), vec![i as u8; 7], now)).collect();
+        let users = |n: u32| (0..n).map(|i| test_user(i, &format!("k{i}"), vec![i as u8; 7], now)).collect();
         for n in [1, 3] {
             let mut r = KinesisRecord::pack(users(n), None);
             KinesisRecord::seal_all([&mut r]);

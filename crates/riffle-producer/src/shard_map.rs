@@ -27,8 +27,13 @@ impl ShardMap {
     /// The shard owning `hash_key`; `None` only if the map has a gap (never for a consistent
     /// ListShards answer).
     pub fn lookup(&self, hash_key: u128) -> Option<&ShardInfo> {
-        let i = self.shards.partition_point(|s| s.range.start <= hash_key);
-        self.shards.get(i.checked_sub(1)?).filter(|s| s.range.end >= hash_key)
+        self.position(hash_key).map(|i| &self.shards[i])
+    }
+
+    /// [`ShardMap::lookup`]'s shard as its place in [`ShardMap::shards`].
+    pub fn position(&self, hash_key: u128) -> Option<usize> {
+        let i = self.shards.partition_point(|s| s.range.start <= hash_key).checked_sub(1)?;
+        (self.shards[i].range.end >= hash_key).then_some(i)
     }
 
     pub fn get(&self, id: &str) -> Option<&ShardInfo> {

@@ -5,7 +5,7 @@ use crate::dead_letter::{DeadLetter, Sink};
 use crate::metrics::StreamMetrics;
 use crate::outcome::{FailureKind, RecordError, RecordOutcome};
 use crate::producer::Shared;
-use crate::record::UserRecord;
+use crate::record::{UserRecord, taken_before};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 /// A `flush_and_wait` caller, waiting for the records taken before it.
 struct Barrier {
     /// Records with ids below this one count.
-    below: u64,
+    below: u32,
     /// How many of them are still unanswered.
     left: usize,
     reply: oneshot::Sender<()>,
@@ -36,7 +36,7 @@ impl Ledger {
     }
 
     /// Answers `reply` once every record taken so far (ids below `next_id`) is answered.
-    pub fn add_barrier(&mut self, next_id: u64, reply: oneshot::Sender<()>) {
+    pub fn add_barrier(&mut self, next_id: u32, reply: oneshot::Sender<()>) {
         self.barriers.push(Barrier { below: next_id, left: self.pending, reply });
     }
 
@@ -50,7 +50,7 @@ impl Ledger {
     fn release(&mut self, m: &StreamMetrics, user: &UserRecord) {
         self.pending -= 1;
         for b in &mut self.barriers {
-            b.left -= usize::from(user.id < b.below);
+            b.left -= usize::from(taken_before(user.id, b.below));
         }
         self.shared.release(user.size());
         m.user_records_pending.decrement(1.0);
@@ -78,7 +78,7 @@ impl Ledger {
             }
         }
         for b in &mut self.barriers {
-            b.left -= users.iter().filter(|u| u.id < b.below).count();
+            b.left -= users.iter().filter(|u| taken_before(u.id, b.below)).count();
         }
         let n = users.len();
         self.pending -= n;
@@ -90,7 +90,6 @@ impl Ledger {
         m.user_records_put.increment(n as u64);
         m.user_records_data_put.increment(data);
         for (i, user) in users.into_iter().enumerate() {
-            let Some(reply) = user.reply else { continue };
             let outcome = RecordOutcome {
                 shard_id: shard_id.clone(),
                 sequence_number: seq.clone(),
@@ -98,12 +97,12 @@ impl Ledger {
                 aggregated,
                 history: user.history,
             };
-            let _ = reply.send(Ok(outcome));
+            let _ = user.reply.send(Ok(outcome));
         }
     }
 
     /// The record failed for good.
-    pub fn fail(&mut self, m: &StreamMetrics, mut user: UserRecord, kind: FailureKind) {
+    pub fn fail(&mut self, m: &StreamMetrics, user: UserRecord, kind: FailureKind) {
         self.release(m, &user);
         let code = match &kind {
             FailureKind::Expired { .. } => "Expired",
@@ -117,14 +116,12 @@ impl Ledger {
             sink.send(&DeadLetter {
                 stream: m.stream().clone(),
                 partition_key: user.partition_key.to_string(),
-                explicit_hash_key: user.explicit_hash_key.take().map(String::from),
+                explicit_hash_key: user.explicit_hash_key(),
                 data: user.data.clone(),
                 error: error.clone(),
             });
         }
-        if let Some(reply) = user.reply.take() {
-            let _ = reply.send(Err(error));
-        }
+        let _ = user.reply.send(Err(error));
     }
 
     /// The record's TTL passed before it was written.

@@ -9,6 +9,7 @@
 
 mod dispatch;
 mod finish;
+mod intake;
 mod response;
 mod state;
 
@@ -77,7 +78,8 @@ pub(crate) struct Pipeline {
     streams: FastMap<Arc<str>, StreamState>,
     in_flight: HashMap<u64, InFlight>,
     next_batch: u64,
-    next_id: u64,
+    /// The next user record's id (see [`crate::record::taken_before`]).
+    next_id: u32,
     flush_now: bool,
     closing: Option<Closing>,
     last_sweep: Instant,
@@ -120,7 +122,7 @@ impl Pipeline {
     pub async fn run(mut self) {
         let mut intake_open = true;
         let mut intake = Vec::with_capacity(INTAKE_BATCH);
-        let mut hashes = Vec::with_capacity(INTAKE_BATCH);
+        let mut scratch = intake::Scratch::default();
         loop {
             let wake = self.next_wake(Instant::now());
             tokio::select! {
@@ -137,11 +139,7 @@ impl Pipeline {
                         intake_open = false;
                         self.begin_closing(None);
                     }
-                    hash_partition_keys(&mut intake, &mut hashes);
-                    let now = Instant::now();
-                    for cmd in intake.drain(..) {
-                        self.on_command(cmd, now);
-                    }
+                    self.take_in(&mut intake, &mut scratch, Instant::now());
                 }
                 _ = tokio::time::sleep_until(wake.into()) => {}
             }
@@ -154,32 +152,6 @@ impl Pipeline {
             let _ = reply.send(());
         }
         self.ledger.answer_barriers(true);
-    }
-
-    fn on_command(&mut self, cmd: Command, now: Instant) {
-        debug_assert!(
-            !matches!(&cmd, Command::Put { user, .. } if user.explicit_hash_key.is_none()
-                && user.hash_key != riffle_types::partition_key_hash(&user.partition_key).0),
-            "hash_partition_keys ran first"
-        );
-        match cmd {
-            Command::Put { stream, mut user } => {
-                user.id = self.next_id;
-                self.next_id += 1;
-                self.ledger.pending += 1;
-                let limits = self.limits();
-                let stream = self.streams.entry(stream).or_insert_with_key(|name| StreamState::new(name.clone(), now));
-                stream.metrics.user_records_received.increment(1);
-                stream.metrics.user_records_pending.increment(1.0);
-                stream.route(user, limits);
-            }
-            Command::Flush => self.flush_now = true,
-            Command::FlushWait(reply) => {
-                self.flush_now = true;
-                self.ledger.add_barrier(self.next_id, reply);
-            }
-            Command::Shutdown(reply) => self.begin_closing(Some(reply)),
-        }
     }
 
     fn begin_closing(&mut self, reply: Option<oneshot::Sender<()>>) {
@@ -211,7 +183,7 @@ impl Pipeline {
             }
             if self.flush_now {
                 for u in stream.unrouted.iter_mut() {
-                    u.deadline = u.deadline.min(now);
+                    u.hurry(now);
                 }
             }
         }
@@ -328,8 +300,8 @@ impl Pipeline {
             let mut expired = Vec::new();
             // Looked over, not moved, unless something expired: it can hold every record put
             // while the first shard map loads.
-            if stream.unrouted.iter().any(|u| u.expiry <= now) {
-                let (keep, gone): (Vec<_>, Vec<_>) = stream.unrouted.drain(..).partition(|u| u.expiry > now);
+            if stream.unrouted.iter().any(|u| u.expiry() <= now) {
+                let (keep, gone): (Vec<_>, Vec<_>) = stream.unrouted.drain(..).partition(|u| u.expiry() > now);
                 stream.unrouted = keep.into();
                 expired.extend(gone);
             }
@@ -379,27 +351,6 @@ impl Pipeline {
                 let last = u.history.last_error_code();
                 self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
             }
-        }
-    }
-}
-
-/// Sets the hash key of every record in `intake` routed by its partition key, all in one
-/// batch: MD5s side by side in SIMD lanes cost a fraction of one at a time.
-fn hash_partition_keys(intake: &mut [Command], hashes: &mut Vec<riffle_types::HashKey>) {
-    let keys: Vec<&[u8]> = intake
-        .iter()
-        .filter_map(|c| match c {
-            Command::Put { user, .. } if user.explicit_hash_key.is_none() => Some(user.partition_key.as_bytes()),
-            _ => None,
-        })
-        .collect();
-    riffle_types::partition_key_hashes(&keys, hashes);
-    let mut hashes = hashes.iter();
-    for c in intake {
-        if let Command::Put { user, .. } = c
-            && user.explicit_hash_key.is_none()
-        {
-            user.hash_key = hashes.next().expect("one hash per key").0;
         }
     }
 }

@@ -315,7 +315,7 @@ mod tests {
     }
 
     /// The ids of the user records in each queued Kinesis record, in queue order.
-    fn queued_ids(s: &mut StreamState) -> Vec<Vec<u64>> {
+    fn queued_ids(s: &mut StreamState) -> Vec<Vec<u32>> {
         shard(s).queue().iter().map(|r| r.users.iter().map(|u| u.id).collect()).collect()
     }
 

@@ -47,3 +47,44 @@ async fn order_per_key_survives_retries_without_aggregation() {
 async fn order_per_key_survives_retries_with_aggregation() {
     order_survives_retries(true, "order-agg").await;
 }
+
+/// Puts interleaved over two streams (taken in by the producer as one batch, which it sorts by
+/// stream and shard) land each in its own stream, once, every key's records in put order.
+#[tokio::test]
+async fn interleaved_streams_each_get_their_records_in_order() {
+    let server = server_with(|_| {}).await;
+    stream(&server, "left", 2).await;
+    stream(&server, "right", 3).await;
+    let p = producer(&server, quick()).await;
+    let (n, keys) = (3000, 11);
+    let mut futures = Vec::new();
+    for i in 0..n {
+        let name = if i % 3 == 0 { "left" } else { "right" };
+        let key = format!("key-{}", i % keys);
+        futures.push((name, p.put(name, &key, format!("{name}|{key}|{i}")).await.unwrap()));
+        if i == n / 2 {
+            // A command amid the puts of one batch.
+            p.flush();
+        }
+    }
+    for (name, f) in futures {
+        let o = f.await.expect("written");
+        assert!(o.shard_id.starts_with("shardId-"), "{name}: {o:?}");
+    }
+    p.shutdown().await;
+    for (name, expected) in [("left", n / 3), ("right", n - n / 3)] {
+        let reads = read_all(&server, name).await;
+        assert_eq!(reads.len(), expected, "{name}: each of its records exactly once");
+        let mut last: HashMap<String, i64> = HashMap::new();
+        for r in reads {
+            let text = String::from_utf8(r.data).unwrap();
+            let mut parts = text.split('|');
+            let (stream, key, i) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+            assert_eq!((stream, key), (name, r.partition_key.as_str()));
+            assert!(r.in_range, "aggregates hold only records of their shard");
+            let i: i64 = i.parse().unwrap();
+            let prev = last.insert(key.to_string(), i).unwrap_or(-1);
+            assert!(prev < i, "{name} {key}: record {i} arrived after record {prev}");
+        }
+    }
+}
