@@ -3,10 +3,9 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
 /// One PutRecords attempt that carried the record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +104,7 @@ pub(crate) struct History {
 }
 
 /// No list before the first attempt: `put` allocates nothing for it.
-type Trials = Option<Arc<[Trial]>>;
+pub(crate) type Trials = Option<Arc<[Trial]>>;
 
 impl History {
     pub fn new(arrival: Instant) -> Self {
@@ -114,6 +113,11 @@ impl History {
 
     pub fn arrival(&self) -> Instant {
         self.arrival
+    }
+
+    /// The attempts, for an answer (the future knows the arrival).
+    pub fn into_trials(self) -> Trials {
+        self.trials
     }
 
     pub fn len(&self) -> usize {
@@ -187,6 +191,29 @@ fn same(a: &Trials, b: &Trials) -> bool {
 
 pub type RecordResult = Result<RecordOutcome, RecordError>;
 
+/// What the pipeline sends a record's future. Kept to 32 bytes, so the channel `put`
+/// allocates for it (message, state and waker) fits one cache line: by the time the answer
+/// comes, that line is long cold, and a line per record is what answering costs (see
+/// `Ledger::written`). The future builds the [`RecordResult`] from it.
+pub(crate) type Answer = Result<Delivered, Box<RecordError>>;
+
+/// A record in the stream: where (shared by every user record of its Kinesis record), its
+/// place in its aggregate, and its attempts.
+#[derive(Debug)]
+pub(crate) struct Delivered {
+    pub landed: Arc<Landed>,
+    pub trials: Trials,
+    pub sub_sequence_number: u32,
+}
+
+/// Where a Kinesis record was written.
+#[derive(Debug)]
+pub(crate) struct Landed {
+    pub shard_id: Arc<str>,
+    pub sequence_number: Arc<str>,
+    pub aggregated: bool,
+}
+
 /// The outcome of one `put`, delivered once the record is written or has failed for good.
 ///
 /// Await it, hand it to [`RecordFuture::on_complete`], or drop it: the record is sent either
@@ -194,12 +221,16 @@ pub type RecordResult = Result<RecordOutcome, RecordError>;
 #[derive(Debug)]
 #[must_use = "dropping the future is fire-and-forget; await it or attach a callback to learn the outcome"]
 pub struct RecordFuture {
-    rx: oneshot::Receiver<RecordResult>,
+    /// In a `Mutex` only to be `Sync` (the receiver is not, and a future users keep in
+    /// shared structures or errors should be); polling takes `&mut`, which needs no locking.
+    rx: Mutex<oneshot::AsyncReceiver<Answer>>,
+    /// When `put` took the record (the history's start, not sent back).
+    arrival: Instant,
 }
 
 impl RecordFuture {
-    pub(crate) fn new(rx: oneshot::Receiver<RecordResult>) -> Self {
-        Self { rx }
+    pub(crate) fn new(rx: oneshot::Receiver<Answer>, arrival: Instant) -> Self {
+        Self { rx: Mutex::new(rx.into_future()), arrival }
     }
 
     /// Calls `f` with the outcome, from a task on the current Tokio runtime.
@@ -215,14 +246,23 @@ impl Future for RecordFuture {
     type Output = RecordResult;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RecordResult> {
-        Pin::new(&mut self.rx).poll(cx).map(|r| {
+        let arrival = self.arrival;
+        // A poisoned lock is impossible (nothing runs while it is held) and harmless.
+        let rx = self.rx.get_mut().unwrap_or_else(PoisonError::into_inner);
+        Pin::new(rx).poll(cx).map(|answer| match answer {
+            Ok(Ok(d)) => Ok(RecordOutcome {
+                shard_id: d.landed.shard_id.clone(),
+                sequence_number: d.landed.sequence_number.clone(),
+                sub_sequence_number: u64::from(d.sub_sequence_number),
+                aggregated: d.landed.aggregated,
+                history: History { arrival, trials: d.trials },
+            }),
+            Ok(Err(e)) => Err(*e),
             // The pipeline answers every record it takes; a dropped sender means its task died.
-            r.unwrap_or_else(|_| {
-                Err(RecordError {
-                    kind: FailureKind::ShutDown { last_error: Some("the producer's task ended".into()) },
-                    history: History::new(Instant::now()),
-                })
-            })
+            Err(_) => Err(RecordError {
+                kind: FailureKind::ShutDown { last_error: Some("the producer's task ended".into()) },
+                history: History::new(arrival),
+            }),
         })
     }
 }
@@ -241,6 +281,12 @@ mod tests {
             error_code: code.map(str::to_string),
             error_message: code.map(|c| format!("{c} message")),
         }
+    }
+
+    /// See [`Answer`]: message, state and waker in one 64-byte line.
+    #[test]
+    fn an_answer_fits_its_channel_in_a_cache_line() {
+        assert!(std::mem::size_of::<Answer>() <= 32, "{}", std::mem::size_of::<Answer>());
     }
 
     #[test]

@@ -269,7 +269,7 @@ impl Producer {
         let inner = &self.inner;
         inner.shared.outstanding.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
-        let (reply, rx) = oneshot::channel();
+        let (reply, rx) = ::oneshot::channel();
         let stream = match inner.stream.get() {
             Some(s) if **s == *stream => s.clone(),
             _ => {
@@ -285,7 +285,7 @@ impl Producer {
             inner.shared.release(checked.size);
             return Err(PutError::ShutDown);
         }
-        Ok(RecordFuture::new(rx))
+        Ok(RecordFuture::new(rx, now))
     }
 
     /// Sends everything buffered now, without waiting for RecordMaxBufferedTime. Returns at

@@ -2,11 +2,10 @@
 //! record alone, or many in a KPL aggregate).
 
 use crate::encoder::{Encoder, Unsealed};
-use crate::outcome::{History, RecordResult};
+use crate::outcome::{Answer, History};
 use bytes::Bytes;
 use riffle_proto::agg::AGGREGATE_PARTITION_KEY;
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
 
 /// A record as `put` accepted it, with its bookkeeping until it is answered.
 ///
@@ -33,7 +32,7 @@ pub(crate) struct UserRecord {
     /// Arrival and attempts.
     pub history: History,
     /// Where its answer goes (a sender, not an `Option` of one: that would add 8 bytes).
-    pub reply: oneshot::Sender<RecordResult>,
+    pub reply: oneshot::Sender<Answer>,
 }
 
 impl UserRecord {
@@ -43,7 +42,7 @@ impl UserRecord {
         explicit_hash_key: Option<u128>,
         data: Bytes,
         (now, hold, ttl): (Instant, Duration, Duration),
-        reply: oneshot::Sender<RecordResult>,
+        reply: oneshot::Sender<Answer>,
     ) -> Self {
         Self {
             id: 0,

@@ -3,7 +3,7 @@
 
 use crate::dead_letter::{DeadLetter, Sink};
 use crate::metrics::StreamMetrics;
-use crate::outcome::{FailureKind, RecordError, RecordOutcome};
+use crate::outcome::{Delivered, FailureKind, Landed, RecordError};
 use crate::producer::Shared;
 use crate::record::{UserRecord, taken_before};
 use std::sync::Arc;
@@ -89,15 +89,22 @@ impl Ledger {
         }
         m.user_records_put.increment(n as u64);
         m.user_records_data_put.increment(data);
-        for (i, user) in users.into_iter().enumerate() {
-            let outcome = RecordOutcome {
-                shard_id: shard_id.clone(),
-                sequence_number: seq.clone(),
-                sub_sequence_number: if aggregated { i as u64 } else { 0 },
-                aggregated,
-                history: user.history,
-            };
-            let _ = user.reply.send(Ok(outcome));
+        // Each answer goes to a channel `put` allocated long ago, cold in memory, and sending
+        // is an atomic read-modify-write, which stalls on its miss before the next one can
+        // start. Plain loads do not stall: asking every channel first whether its future is
+        // still wanted brings all their lines in together (the misses overlap), then the
+        // sends hit the cache, and the unwanted ones (fire-and-forget) are skipped.
+        let wanted: Vec<bool> = users.iter().map(|u| !u.reply.is_closed()).collect();
+        let landed = Arc::new(Landed { shard_id: shard_id.clone(), sequence_number: seq.clone(), aggregated });
+        for ((i, user), wanted) in users.into_iter().enumerate().zip(wanted) {
+            if wanted {
+                let _ = user.reply.send(Ok(Delivered {
+                    landed: landed.clone(),
+                    trials: user.history.into_trials(),
+                    // An aggregate holds far fewer than 2^32 records (1 MiB at most).
+                    sub_sequence_number: if aggregated { i as u32 } else { 0 },
+                }));
+            }
         }
     }
 
@@ -121,7 +128,7 @@ impl Ledger {
                 error: error.clone(),
             });
         }
-        let _ = user.reply.send(Err(error));
+        let _ = user.reply.send(Err(Box::new(error)));
     }
 
     /// The record's TTL passed before it was written.

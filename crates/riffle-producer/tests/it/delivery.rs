@@ -97,3 +97,23 @@ async fn a_kpl_properties_file_configures_the_producer() {
     assert!(!o.aggregated);
     p.shutdown().await;
 }
+
+/// Dropped futures (fire-and-forget) do not hold records back: every record is written, the
+/// kept futures are answered, and nothing stays outstanding.
+#[tokio::test]
+async fn dropped_futures_are_fire_and_forget() {
+    let server = server_with(|_| {}).await;
+    stream(&server, "fire", 2).await;
+    let p = producer(&server, quick()).await;
+    let mut kept = Vec::new();
+    for (i, f) in put_many(&p, "fire", 1000, "payload").await.into_iter().enumerate() {
+        if i % 2 == 0 {
+            kept.push(f);
+        }
+    }
+    p.flush_and_wait().await;
+    assert_eq!(p.outstanding_records(), 0);
+    assert!(outcomes(kept).await.iter().all(|r| r.is_ok()));
+    p.shutdown().await;
+    assert_eq!(read_all(&server, "fire").await.len(), 1000);
+}
