@@ -45,6 +45,11 @@ pub(crate) struct Shared {
     memory: Semaphore,
     limit: usize,
     outstanding: AtomicUsize,
+    /// The first stream put to. Its records name it by reference to this (most producers
+    /// write to one stream), not each with its own handle: an `Arc` per record would have the
+    /// putting threads and the pipeline's count on one reference count, a cache line they
+    /// would take from each other a million times a second.
+    pub first_stream: std::sync::OnceLock<Arc<str>>,
 }
 
 impl Shared {
@@ -100,18 +105,12 @@ impl ProducerBuilder {
             memory: Semaphore::new(cfg.max_buffered_bytes),
             limit: cfg.max_buffered_bytes,
             outstanding: AtomicUsize::new(0),
+            first_stream: std::sync::OnceLock::new(),
         });
         let (tx, rx) = mpsc::unbounded_channel();
         let task = tokio::spawn(Pipeline::new(cfg.clone(), client, shared.clone(), sink, rx).run());
         Ok(Producer {
-            inner: Arc::new(Inner {
-                tx,
-                stream: std::sync::OnceLock::new(),
-                shared,
-                cfg,
-                closed: AtomicBool::new(false),
-                task: Mutex::new(Some(task)),
-            }),
+            inner: Arc::new(Inner { tx, shared, cfg, closed: AtomicBool::new(false), task: Mutex::new(Some(task)) }),
         })
     }
 }
@@ -127,9 +126,6 @@ struct Checked {
 
 struct Inner {
     tx: mpsc::UnboundedSender<Command>,
-    /// The first stream put to, shared by every record for it (most producers write to one
-    /// stream): a reference count instead of an allocation per record.
-    stream: std::sync::OnceLock<Arc<str>>,
     shared: Arc<Shared>,
     cfg: Arc<ProducerConfig>,
     closed: AtomicBool,
@@ -270,14 +266,8 @@ impl Producer {
         inner.shared.outstanding.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let (reply, rx) = ::oneshot::channel();
-        let stream = match inner.stream.get() {
-            Some(s) if **s == *stream => s.clone(),
-            _ => {
-                let s: Arc<str> = Arc::from(stream);
-                let _ = inner.stream.set(s.clone());
-                s
-            }
-        };
+        let first = inner.shared.first_stream.get_or_init(|| Arc::from(stream));
+        let stream = (**first != *stream).then(|| Arc::from(stream));
         let explicit = explicit_hash_key.map(|_| checked.hash_key);
         let (hold, ttl) = (inner.cfg.record_max_buffered_time, inner.cfg.record_ttl);
         let user = UserRecord::new(Key::new(partition_key), explicit, data, (now, hold, ttl), reply);

@@ -16,12 +16,24 @@ pub(crate) struct ShardInfo {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ShardMap {
     shards: Vec<ShardInfo>,
+    /// For each of 2^[`BUCKET_BITS`] equal slices of the key space, how many shards start at
+    /// or before the slice's first key: where a lookup's search can start. Every user record
+    /// is looked up, and a binary search over hundreds of shards is a string of branches no
+    /// predictor can learn (the keys are hashes); from here a lookup is a step or two.
+    first: Vec<u32>,
 }
+
+/// 4,096 slices (16 KiB): more than a stream's usual shard count, so a slice rarely holds
+/// more than one shard's start.
+const BUCKET_BITS: u32 = 12;
 
 impl ShardMap {
     pub fn new(mut shards: Vec<ShardInfo>) -> Self {
         shards.sort_by_key(|s| s.range.start);
-        Self { shards }
+        let first = (0..1u128 << BUCKET_BITS)
+            .map(|b| shards.partition_point(|s| s.range.start <= b << (128 - BUCKET_BITS)) as u32)
+            .collect();
+        Self { shards, first }
     }
 
     /// The shard owning `hash_key`; `None` only if the map has a gap (never for a consistent
@@ -32,7 +44,13 @@ impl ShardMap {
 
     /// [`ShardMap::lookup`]'s shard as its place in [`ShardMap::shards`].
     pub fn position(&self, hash_key: u128) -> Option<usize> {
-        let i = self.shards.partition_point(|s| s.range.start <= hash_key).checked_sub(1)?;
+        // The shards starting at or before the key: those of the slice's start, then any
+        // starting inside the slice, up to the key.
+        let mut after = self.first.get((hash_key >> (128 - BUCKET_BITS)) as usize).map_or(0, |&n| n as usize);
+        while self.shards.get(after).is_some_and(|s| s.range.start <= hash_key) {
+            after += 1;
+        }
+        let i = after.checked_sub(1)?;
         (self.shards[i].range.end >= hash_key).then_some(i)
     }
 
@@ -106,5 +124,43 @@ mod tests {
         let gap = ShardMap::new(vec![ShardInfo { id: Arc::from("x"), range: HashKeyRange { start: 10, end: 20 } }]);
         assert!(gap.lookup(5).is_none());
         assert!(gap.lookup(21).is_none());
+    }
+
+    proptest::proptest! {
+        /// The sliced lookup finds what a binary search over the shards finds, for maps of
+        /// any shape (many shards in one slice, gaps) and any key.
+        #[test]
+        fn lookup_agrees_with_a_binary_search(
+            mut cuts in proptest::collection::vec(proptest::num::u128::ANY, 0..300),
+            narrow in proptest::collection::vec(0u128..1 << 20, 0..50),
+            gaps in proptest::collection::vec(proptest::bool::weighted(0.1), 350),
+            keys in proptest::collection::vec(proptest::num::u128::ANY, 200),
+        ) {
+            // Narrow cuts crowd many shard starts into the first slice.
+            cuts.extend(narrow);
+            cuts.sort_unstable();
+            cuts.dedup();
+            let mut shards = Vec::new();
+            let mut start = 0u128;
+            for (i, &cut) in cuts.iter().chain([&u128::MAX]).enumerate() {
+                if cut < start {
+                    continue;
+                }
+                if !gaps[i % gaps.len()] {
+                    shards.push(ShardInfo { id: Arc::from(format!("s{i}")), range: HashKeyRange { start, end: cut } });
+                }
+                match cut.checked_add(1) {
+                    Some(next) => start = next,
+                    None => break,
+                }
+            }
+            let map = ShardMap::new(shards.clone());
+            let probes = keys.iter().copied().chain(shards.iter().flat_map(|s| [s.range.start, s.range.end]));
+            for key in probes {
+                let i = map.shards.partition_point(|s| s.range.start <= key).checked_sub(1);
+                let expected = i.filter(|&i| map.shards[i].range.end >= key);
+                proptest::prop_assert_eq!(map.position(key), expected, "key {}", key);
+            }
+        }
     }
 }

@@ -46,6 +46,10 @@ impl Pipeline {
                 user.id = self.next_id;
                 self.next_id = self.next_id.wrapping_add(1);
                 self.ledger.pending += 1;
+                let stream = match stream {
+                    Some(s) => s,
+                    None => self.ledger.shared.first_stream.get().expect("set before its first record was sent"),
+                };
                 let slot = match streams.iter().rposition(|s| Arc::ptr_eq(s, stream) || s == stream) {
                     Some(slot) => slot,
                     None => {

@@ -41,7 +41,8 @@ const INTAKE_BATCH: usize = 4096;
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
     Put {
-        stream: Arc<str>,
+        /// `None`: the producer's first stream (see `Shared::first_stream`).
+        stream: Option<Arc<str>>,
         user: UserRecord,
     },
     Flush,
