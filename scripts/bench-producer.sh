@@ -7,11 +7,14 @@
 #      --concurrency 1`: requests serialised once, not signed), the floor of one call's cost;
 #   3. riffle-producer (`riffle bench producer`: aggregation, collection, KPL defaults);
 #   4. aiokpl from PyPI (pinned below) through scripts/bench_producer_aiokpl.py;
-# then writes the figures and ratios into BENCHMARKS.md between the bench-producer markers
-# (the rest of the file, the bench-peers section included, is left alone).
+# in --repeat rounds (default 3), each round running all four in turn, so a slow spell of the
+# machine (its figures move by a sixth from one minute to the next) falls on every client
+# alike; each client's median round is reported, with the range. Then it writes the figures
+# and ratios into BENCHMARKS.md between the bench-producer markers (the rest of the file, the
+# bench-peers section included, is left alone).
 #
-#   scripts/bench-producer.sh                 # 10 s per run, 256 shards
-#   scripts/bench-producer.sh --duration 5 --shards 16
+#   scripts/bench-producer.sh                 # 3 rounds of 10 s per client, 256 shards
+#   scripts/bench-producer.sh --duration 5 --shards 16 --repeat 1
 #
 # Both producers run at the KPL's default RateLimit (150% of each shard's 1 MiB/s and 1,000
 # records/s); the stream has enough shards (256) that this is not what bounds them (at 64, the
@@ -25,11 +28,13 @@ AIOKPL_VERSION=0.2.0
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DURATION=10
 SHARDS=256
+REPEAT=3
 OUT="$ROOT/BENCHMARKS.md"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) DURATION="$2"; shift 2 ;;
     --shards) SHARDS="$2"; shift 2 ;;
+    --repeat) REPEAT="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -76,17 +81,20 @@ LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 log "creating stream bench ($SHARDS shards) on $EP"
 "$RIFFLE" bench producer --endpoint "$EP" --stream bench --shards "$SHARDS" --records 1 --json > /dev/null
-log "1/4 single PutRecord loop through the AWS SDK, $DURATION s"
-"$RIFFLE" bench producer --endpoint "$EP" --stream bench --sdk-put-loop --duration "$DURATION" --json \
-  > "$RESULTS/sdk-loop.json"
-log "2/4 single PutRecord loop through riffle-bench's raw client, $DURATION s"
-"$RIFFLE" bench put --endpoint "$EP" --stream bench --batch 1 --concurrency 1 --duration "$DURATION" --json \
-  > "$RESULTS/single.json"
-log "3/4 riffle-producer, $DURATION s"
-"$RIFFLE" bench producer --endpoint "$EP" --stream bench --duration "$DURATION" --json > "$RESULTS/producer.json"
-log "4/4 aiokpl $AIOKPL_VERSION, $DURATION s"
-"$VENV/bin/python" "$ROOT/scripts/bench_producer_aiokpl.py" --endpoint "$EP" --stream bench \
-  --duration "$DURATION" > "$RESULTS/aiokpl.json"
+for round in $(seq 1 "$REPEAT"); do
+  log "round $round/$REPEAT: 1/4 single PutRecord loop through the AWS SDK, $DURATION s"
+  "$RIFFLE" bench producer --endpoint "$EP" --stream bench --sdk-put-loop --duration "$DURATION" --json \
+    > "$RESULTS/sdk-loop-$round.json"
+  log "round $round/$REPEAT: 2/4 single PutRecord loop through riffle-bench's raw client, $DURATION s"
+  "$RIFFLE" bench put --endpoint "$EP" --stream bench --batch 1 --concurrency 1 --duration "$DURATION" --json \
+    > "$RESULTS/single-$round.json"
+  log "round $round/$REPEAT: 3/4 riffle-producer, $DURATION s"
+  "$RIFFLE" bench producer --endpoint "$EP" --stream bench --duration "$DURATION" --json \
+    > "$RESULTS/producer-$round.json"
+  log "round $round/$REPEAT: 4/4 aiokpl $AIOKPL_VERSION, $DURATION s"
+  "$VENV/bin/python" "$ROOT/scripts/bench_producer_aiokpl.py" --endpoint "$EP" --stream bench \
+    --duration "$DURATION" > "$RESULTS/aiokpl-$round.json"
+done
 LOAD_AT_END="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 VERSIONS="riffle $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -94,37 +102,57 @@ git -C "$ROOT" diff --quiet HEAD 2>/dev/null || VERSIONS="$VERSIONS (dirty tree)
 VERSIONS="$VERSIONS; $(rustc --version); aiokpl $AIOKPL_VERSION with $("$VENV/bin/pip" freeze | grep -E '^(aiobotocore|botocore)==' | tr '\n' ' ')on $("$VENV/bin/python" --version)"
 MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | awk '{print $1, $2}'), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), Linux $(uname -r)"
 
-python3 - "$RESULTS" "$OUT" "$DURATION" "$SHARDS" "$LOAD_AT_START" "$LOAD_AT_END" "$VERSIONS" "$MACHINE" <<'PY'
+python3 - "$RESULTS" "$OUT" "$DURATION" "$SHARDS" "$LOAD_AT_START" "$LOAD_AT_END" "$VERSIONS" "$MACHINE" "$REPEAT" <<'PY'
 import datetime, json, re, sys
-results, out, duration, shards, load0, load1, versions, machine = sys.argv[1:]
-j = lambda name: json.load(open(f"{results}/{name}.json"))
-single, sdk, producer, aiokpl = j("single"), j("sdk-loop"), j("producer"), j("aiokpl")
+results, out, duration, shards, load0, load1, versions, machine, repeat = sys.argv[1:]
+repeat = int(repeat)
+RATE = {"single": "records_per_sec"}
+
+
+def median_run(name):
+    """The client's median round by rate (the lower middle one of an even count), with the
+    range of its rates over the rounds."""
+    runs = [json.load(open(f"{results}/{name}-{r}.json")) for r in range(1, repeat + 1)]
+    key = RATE.get(name, "user_records_per_sec")
+    runs.sort(key=lambda run: run[key])
+    median = runs[(len(runs) - 1) // 2]
+    median["range"] = (runs[0][key], runs[-1][key])
+    return median
+
+
+single, sdk, producer, aiokpl = (median_run(n) for n in ("single", "sdk-loop", "producer", "aiokpl"))
 s_rate, p_rate, a_rate = single["records_per_sec"], producer["user_records_per_sec"], aiokpl["user_records_per_sec"]
 k_rate = sdk["user_records_per_sec"]
 fmt = lambda x: f"{x:,.0f}"
+spread = lambda run: f"{fmt(run['range'][0])}–{fmt(run['range'][1])}" if repeat > 1 else "-"
 ratio = lambda a, b: f"{a / b:,.0f}x" if b else "n/a"
 rows = [
     ("loop of single PutRecord calls, AWS SDK for Rust (`riffle bench producer --sdk-put-loop`)", fmt(k_rate),
-     fmt(k_rate), f"{sdk['cpu_us_per_user_record']:.2f}", f"{sdk['written']:,} written, {sdk['failed']} failed"),
+     spread(sdk), fmt(k_rate), f"{sdk['cpu_us_per_user_record']:.2f}",
+     f"{sdk['written']:,} written, {sdk['failed']} failed"),
     ("loop of single PutRecord calls, raw unsigned client (`riffle bench put --batch 1 --concurrency 1`)",
-     fmt(s_rate), fmt(s_rate), "-", f"{single['records_ok']:,} written, {single['records_failed']} failed"),
-    ("**riffle-producer** (`riffle bench producer`)", fmt(p_rate), f"{producer['kinesis_records_per_sec']:,.1f}",
-     f"{producer['cpu_us_per_user_record']:.2f}", f"{producer['written']:,} written, {producer['failed']} failed"),
+     fmt(s_rate), spread(single), fmt(s_rate), "-",
+     f"{single['records_ok']:,} written, {single['records_failed']} failed"),
+    ("**riffle-producer** (`riffle bench producer`)", fmt(p_rate), spread(producer),
+     f"{producer['kinesis_records_per_sec']:,.1f}", f"{producer['cpu_us_per_user_record']:.2f}",
+     f"{producer['written']:,} written, {producer['failed']} failed"),
     (f"aiokpl {versions.split('aiokpl ')[1].split(' ')[0]} (`scripts/bench_producer_aiokpl.py`)", fmt(a_rate),
-     f"{aiokpl['kinesis_records_per_sec']:,.1f}", f"{aiokpl['cpu_us_per_user_record']:.2f}",
+     spread(aiokpl), f"{aiokpl['kinesis_records_per_sec']:,.1f}", f"{aiokpl['cpu_us_per_user_record']:.2f}",
      f"{aiokpl['written']:,} written, {aiokpl['failed']} failed"),
 ]
 lines = [
     "<!-- bench-producer:begin (generated by scripts/bench-producer.sh; edits here are overwritten) -->",
     "## Producer: user records/s (generated)",
     "",
-    f"- Command: `scripts/bench-producer.sh --duration {duration} --shards {shards}`",
+    f"- Command: `scripts/bench-producer.sh --duration {duration} --shards {shards} --repeat {repeat}`",
     f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
     f"- Machine: {machine}; load average {load0} at start, {load1} at end (other engineers' builds share these cores)",
     f"- Versions: {versions}",
-    f"- Server: one fresh release `riffle serve --fsync always` on 127.0.0.1 for all four runs, stream of {shards} shards; "
+    f"- Server: one fresh release `riffle serve --fsync always` on 127.0.0.1 for all runs, stream of {shards} shards; "
     f"each run {duration} s of puts of 100-byte user records with distinct partition keys, then the drain; "
     "the driver shares the cores with the server.",
+    f"- {repeat} rounds, each running the four clients in turn; a client's figures are those of its median round "
+    "(by rate), the range its rates over all rounds. The ratios divide medians.",
     "- user records/s counts records answered as written over the whole run, drain included; "
     "the producers run at the KPL's default RateLimit (150% of each shard's limits), which "
     f"{shards} shards put above what this machine reaches. CPU is the client process's, per user record written.",
@@ -132,9 +160,9 @@ lines = [
     "signed and awaited one by one. The raw loop sends pre-serialised, unsigned requests (local servers do not "
     "check signatures): no real client is cheaper, so it bounds the ratio from below.",
     "",
-    "| client | user records/s | Kinesis records/s | CPU us / user record | records |",
-    "|---|--:|--:|--:|---|",
-    *[f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows],
+    "| client | user records/s | range over rounds | Kinesis records/s | CPU us / user record | records (median round) |",
+    "|---|--:|--:|--:|--:|---|",
+    *[f"| {a} | {b} | {r} | {c} | {d} | {e} |" for a, b, r, c, d, e in rows],
     "",
     f"Ratios: riffle-producer vs the SDK's single-PutRecord loop **{ratio(p_rate, k_rate)}** "
     f"(the KPL claims about 800x); vs the raw-client loop **{ratio(p_rate, s_rate)}**; "
