@@ -22,6 +22,9 @@ pub(crate) struct Aggregator {
     opened: Option<Instant>,
     /// User records in the last aggregate closed.
     last_count: usize,
+    /// The open aggregate's earliest expiry, so the sweep for expired records looks at one
+    /// time per shard, not every record buffered.
+    expiry: Option<Instant>,
 }
 
 impl Aggregator {
@@ -46,7 +49,7 @@ impl Aggregator {
             return;
         }
         let ehk = user.explicit_hash_key();
-        let (pk, ehk) = (user.partition_key.as_str(), ehk.as_deref());
+        let (pk, ehk) = (user.partition_key.as_bytes(), ehk.as_deref());
         if !self.encoder.try_push(pk, ehk, &user.data, limits.max_size) {
             out.extend(self.close_with(true));
             self.encoder.try_push(pk, ehk, &user.data, limits.max_size);
@@ -56,6 +59,8 @@ impl Aggregator {
             // Room for as many as the last aggregate held, taken only once one opens.
             self.users.reserve(self.last_count);
         }
+        let expiry = user.expiry();
+        self.expiry = Some(self.expiry.map_or(expiry, |e| e.min(expiry)));
         self.users.push(user);
         // A record too big to share goes alone, and so does whatever reaches a limit.
         if self.users.len() as u64 >= limits.max_count || self.encoder.encoded_len() >= limits.max_size {
@@ -82,6 +87,7 @@ impl Aggregator {
             return None;
         }
         self.last_count = self.users.len();
+        self.expiry = None;
         let users = std::mem::replace(&mut self.users, Vec::with_capacity(if full { self.last_count } else { 0 }));
         // One record goes raw: no aggregate to finish.
         let encoded = if users.len() > 1 {
@@ -95,15 +101,16 @@ impl Aggregator {
 
     /// Takes out expired user records (the aggregate is rebuilt from the rest).
     pub fn take_expired(&mut self, now: Instant) -> Vec<UserRecord> {
-        if !self.users.iter().any(|u| u.expiry() <= now) {
+        if self.expiry.is_none_or(|e| e > now) {
             return Vec::new();
         }
         let (expired, live): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.users).into_iter().partition(|u| u.expiry() <= now);
         self.encoder.clear(true);
         for u in &live {
-            self.encoder.try_push(&u.partition_key, u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
+            self.encoder.try_push(u.partition_key.as_bytes(), u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
         }
+        self.expiry = live.iter().map(UserRecord::expiry).min();
         self.users = live;
         expired
     }
@@ -111,6 +118,7 @@ impl Aggregator {
     /// Everything buffered, for re-routing after the shard map changed.
     pub fn drain(&mut self) -> Vec<UserRecord> {
         self.encoder.clear(false);
+        self.expiry = None;
         std::mem::take(&mut self.users)
     }
 }
@@ -178,15 +186,25 @@ mod tests {
         let mut agg = Aggregator::default();
         let mut out = VecDeque::new();
         let limits = Limits { enabled: true, max_count: 100, max_size: 51_200 };
-        let mut old = user(0, "a", b"old".to_vec());
+        let mut old = user(1, "a", b"old".to_vec());
         old.expire_now();
+        // The expired record behind a live one (a record routed again joins at the back).
+        agg.add(user(0, "b", b"new".to_vec()), limits, &mut out);
         agg.add(old, limits, &mut out);
-        agg.add(user(1, "b", b"new".to_vec()), limits, &mut out);
-        let expired = agg.take_expired(Instant::now());
-        assert_eq!(expired.len(), 1);
+        let now = Instant::now();
+        let expired = agg.take_expired(now);
+        assert_eq!(expired.iter().map(|u| u.id).collect::<Vec<_>>(), [1]);
+        assert!(agg.take_expired(now).is_empty());
+        agg.add(user(2, "c", b"newer".to_vec()), limits, &mut out);
         let r = agg.close().unwrap();
-        assert_eq!(r.users.len(), 1);
+        assert_eq!(r.users.iter().map(|u| u.id).collect::<Vec<_>>(), [0, 2]);
+        agg.add(user(3, "d", b"last".to_vec()), limits, &mut out);
+        assert!(agg.take_expired(now).is_empty(), "a closed aggregate's times are gone with it");
+        assert_eq!(agg.take_expired(now + std::time::Duration::from_secs(31)).len(), 1, "the TTL is 30 s");
+        let lone = user(4, "e", b"alone".to_vec());
+        agg.add(lone, limits, &mut out);
+        let r = agg.close().unwrap();
         assert!(!r.aggregated, "one record left goes raw");
-        assert_eq!(&r.data[..], b"new");
+        assert_eq!(&r.data[..], b"alone");
     }
 }

@@ -37,13 +37,13 @@ struct Table {
 
 impl Table {
     /// The index of `key`, or `None` with the index it would get.
-    fn find(&self, hash: u64, key: &str) -> Result<u64, u64> {
+    fn find(&self, hash: u64, key: &[u8]) -> Result<u64, u64> {
         match self.index.get(&hash) {
             Some(&i) => {
                 let (at, len) = self.spans[i as usize];
                 // A 64-bit collision between two keys is confirmed away here; the newcomer
                 // then gets an entry of its own (a table may repeat a key).
-                if &self.bytes[at as usize..(at + len) as usize] == key.as_bytes() {
+                if &self.bytes[at as usize..(at + len) as usize] == key {
                     Ok(u64::from(i))
                 } else {
                     Err(self.spans.len() as u64)
@@ -53,12 +53,12 @@ impl Table {
         }
     }
 
-    fn add(&mut self, tag: u8, hash: u64, key: &str) {
+    fn add(&mut self, tag: u8, hash: u64, key: &[u8]) {
         let i = self.spans.len() as u32;
         self.bytes.push(tag);
         put_varint(key.len() as u64, &mut self.bytes);
         self.spans.push((self.bytes.len() as u32, key.len() as u32));
-        self.bytes.extend_from_slice(key.as_bytes());
+        self.bytes.extend_from_slice(key);
         self.index.entry(hash).or_insert(i);
     }
 
@@ -122,11 +122,12 @@ impl Encoder {
     /// aggregate takes any record.
     pub fn try_push(
         &mut self,
-        partition_key: &str,
+        partition_key: &[u8],
         explicit_hash_key: Option<&str>,
         data: &[u8],
         max_size: usize,
     ) -> bool {
+        let explicit_hash_key = explicit_hash_key.map(str::as_bytes);
         let pk_hash = self.hasher.hash_one(partition_key);
         let pk = self.partition_keys.find(pk_hash, partition_key);
         let ehk = explicit_hash_key.map(|k| {
@@ -255,7 +256,7 @@ mod tests {
             for batch in [&records, &again, &records] {
                 let mut reference = AggregateBuilder::new();
                 for (pk, ehk, data) in batch {
-                    prop_assert!(enc.try_push(pk, ehk.as_deref(), data, usize::MAX));
+                    prop_assert!(enc.try_push(pk.as_bytes(), ehk.as_deref(), data, usize::MAX));
                     reference.push(pk, ehk.as_deref(), data);
                     prop_assert_eq!(enc.encoded_len(), reference.encoded_len());
                 }
@@ -275,7 +276,7 @@ mod tests {
             for (pk, ehk, data) in &records {
                 let fits = reference.is_empty()
                     || reference.encoded_len_with(pk, ehk.as_deref(), data.len()) <= max_size;
-                prop_assert_eq!(enc.try_push(pk, ehk.as_deref(), data, max_size), fits);
+                prop_assert_eq!(enc.try_push(pk.as_bytes(), ehk.as_deref(), data, max_size), fits);
                 if fits {
                     reference.push(pk, ehk.as_deref(), data);
                 }
@@ -288,12 +289,12 @@ mod tests {
     #[test]
     fn a_hash_collision_gets_its_own_table_entry() {
         let mut enc = Encoder::default();
-        assert!(enc.try_push("a", None, b"1", usize::MAX));
+        assert!(enc.try_push(b"a", None, b"1", usize::MAX));
         // Forge a collision: "b" indexed under "a"'s hash.
         let hash = enc.hasher.hash_one("b");
         let a = *enc.partition_keys.index.values().next().unwrap();
         enc.partition_keys.index.insert(hash, a);
-        assert!(enc.try_push("b", None, b"2", usize::MAX));
+        assert!(enc.try_push(b"b", None, b"2", usize::MAX));
         let out = deaggregate(&enc.finish(false).seal()).unwrap();
         assert_eq!(out[0].partition_key, "a");
         assert_eq!(out[1].partition_key, "b");

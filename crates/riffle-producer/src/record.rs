@@ -128,9 +128,25 @@ impl Key {
 
     pub fn as_str(&self) -> &str {
         match self {
-            // Always valid: the bytes were copied from a `str` (the check is cheap at this size).
+            // Always valid: the bytes were copied from a `str`. Checked all the same (no
+            // unsafe code here), so the record path reads bytes and lengths, not this.
             Key::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
             Key::Heap(key) => key,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Key::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Key::Heap(key) => key.as_bytes(),
+        }
+    }
+
+    /// In bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Key::Inline { len, .. } => usize::from(*len),
+            Key::Heap(key) => key.len(),
         }
     }
 }
@@ -232,7 +248,7 @@ impl KinesisRecord {
         let encoded = encoded.unwrap_or_else(|| {
             let mut e = Encoder::default();
             for u in &users {
-                e.try_push(&u.partition_key, u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
+                e.try_push(u.partition_key.as_bytes(), u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
             }
             e.finish(false)
         });
