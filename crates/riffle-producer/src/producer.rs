@@ -3,14 +3,14 @@
 use crate::config::{ConfigError, ProducerConfig, WhenFull};
 use crate::dead_letter::{DeadLetterSink, Sink};
 use crate::outcome::RecordFuture;
-use crate::pipeline::{Command, Pipeline};
+use crate::pipeline::{Command, Inbox, Pipeline};
 use crate::record::{Key, UserRecord, user_record_size};
 use bytes::Bytes;
 use riffle_types::HashKey;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
-use tokio::sync::{Mutex, Semaphore, TryAcquireError, mpsc, oneshot};
+use tokio::sync::{Mutex, Semaphore, TryAcquireError, oneshot};
 use tokio::task::JoinHandle;
 
 /// Why `put` did not take a record.
@@ -107,10 +107,10 @@ impl ProducerBuilder {
             outstanding: AtomicUsize::new(0),
             first_stream: std::sync::OnceLock::new(),
         });
-        let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(Pipeline::new(cfg.clone(), client, shared.clone(), sink, rx).run());
+        let inbox = Arc::new(Inbox::default());
+        let task = tokio::spawn(Pipeline::new(cfg.clone(), client, shared.clone(), sink, inbox.clone()).run());
         Ok(Producer {
-            inner: Arc::new(Inner { tx, shared, cfg, closed: AtomicBool::new(false), task: Mutex::new(Some(task)) }),
+            inner: Arc::new(Inner { inbox, shared, cfg, closed: AtomicBool::new(false), task: Mutex::new(Some(task)) }),
         })
     }
 }
@@ -125,11 +125,18 @@ struct Checked {
 }
 
 struct Inner {
-    tx: mpsc::UnboundedSender<Command>,
+    inbox: Arc<Inbox>,
     shared: Arc<Shared>,
     cfg: Arc<ProducerConfig>,
     closed: AtomicBool,
     task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    /// The last handle is gone: the pipeline sends what it holds and ends.
+    fn drop(&mut self) {
+        self.inbox.close();
+    }
 }
 
 /// The KPL, in process. Cheap to clone; every clone feeds the same pipeline.
@@ -271,7 +278,7 @@ impl Producer {
         let explicit = explicit_hash_key.map(|_| checked.hash_key);
         let (hold, ttl) = (inner.cfg.record_max_buffered_time, inner.cfg.record_ttl);
         let user = UserRecord::new(Key::new(partition_key), explicit, data, (now, hold, ttl), reply);
-        if inner.tx.send(Command::Put { stream, user }).is_err() {
+        if inner.inbox.push(Command::Put { stream, user }).is_err() {
             inner.shared.release(checked.size);
             return Err(PutError::ShutDown);
         }
@@ -281,7 +288,7 @@ impl Producer {
     /// Sends everything buffered now, without waiting for RecordMaxBufferedTime. Returns at
     /// once.
     pub fn flush(&self) {
-        let _ = self.inner.tx.send(Command::Flush);
+        let _ = self.inner.inbox.push(Command::Flush);
     }
 
     /// Flushes, then waits until every record put before this call is answered (written or
@@ -289,7 +296,7 @@ impl Producer {
     /// it takes at most RecordTtl plus RequestTimeout.
     pub async fn flush_and_wait(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.inner.tx.send(Command::FlushWait(tx)).is_ok() {
+        if self.inner.inbox.push(Command::FlushWait(tx)).is_ok() {
             let _ = rx.await;
         }
     }
@@ -300,7 +307,7 @@ impl Producer {
     pub async fn shutdown(&self) {
         self.inner.closed.store(true, Ordering::Release);
         let (tx, rx) = oneshot::channel();
-        if self.inner.tx.send(Command::Shutdown(tx)).is_ok() {
+        if self.inner.inbox.push(Command::Shutdown(tx)).is_ok() {
             let _ = rx.await;
         }
         if let Some(task) = self.inner.task.lock().await.take() {

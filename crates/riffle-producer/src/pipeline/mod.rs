@@ -9,6 +9,7 @@
 
 mod dispatch;
 mod finish;
+mod inbox;
 mod intake;
 mod response;
 mod state;
@@ -21,11 +22,14 @@ use crate::record::{KinesisRecord, UserRecord};
 use crate::sender::{EntryResult, RequestError};
 use crate::shard_map::{self, ShardMap};
 pub(crate) use finish::Ledger;
+pub(crate) use inbox::Inbox;
+use inbox::Taken;
 use state::{FastMap, StreamState};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+
 use tokio::task::JoinHandle;
 
 /// How often, at most, the loop sleeps while records are buffered: token buckets refill and
@@ -33,8 +37,6 @@ use tokio::task::JoinHandle;
 const TICK: Duration = Duration::from_millis(25);
 /// How often queues are swept for records past their TTL.
 const SWEEP: Duration = Duration::from_millis(50);
-/// Records taken from the intake channel per turn, so responses are not starved.
-const INTAKE_BATCH: usize = 4096;
 
 // Nearly every command is a Put: boxing it would add an allocation per record to save space
 // on the rare others.
@@ -73,7 +75,7 @@ pub(crate) struct Pipeline {
     cfg: Arc<ProducerConfig>,
     client: aws_sdk_kinesis::Client,
     ledger: Ledger,
-    cmd_rx: mpsc::UnboundedReceiver<Command>,
+    inbox: Arc<Inbox>,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     streams: FastMap<Arc<str>, StreamState>,
@@ -92,14 +94,14 @@ impl Pipeline {
         client: aws_sdk_kinesis::Client,
         shared: Arc<crate::producer::Shared>,
         sink: Option<Sink>,
-        cmd_rx: mpsc::UnboundedReceiver<Command>,
+        inbox: Arc<Inbox>,
     ) -> Self {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Self {
             ledger: Ledger::new(shared, sink, cfg.record_ttl),
             cfg,
             client,
-            cmd_rx,
+            inbox,
             done_tx,
             done_rx,
             streams: FastMap::default(),
@@ -121,28 +123,35 @@ impl Pipeline {
     }
 
     pub async fn run(mut self) {
+        // However the loop ends, panics included, `put` stops queueing for it.
+        let _stop = StopInbox(self.inbox.clone());
         let mut intake_open = true;
-        let mut intake = Vec::with_capacity(INTAKE_BATCH);
+        let mut batch = Vec::new();
         let mut scratch = intake::Scratch::default();
         loop {
-            let wake = self.next_wake(Instant::now());
-            tokio::select! {
-                biased;
-                Some(done) = self.done_rx.recv() => {
-                    self.on_done(done);
-                    while let Ok(done) = self.done_rx.try_recv() {
-                        self.on_done(done);
+            while let Ok(done) = self.done_rx.try_recv() {
+                self.on_done(done);
+            }
+            match if intake_open { self.inbox.take(&mut batch) } else { Taken::Empty } {
+                Taken::Chunk => {
+                    self.take_in(&mut batch, &mut scratch, Instant::now());
+                    // Lets the calls' tasks run when the budget is spent, as a channel's
+                    // receiver would, while chunks keep coming.
+                    tokio::task::consume_budget().await;
+                }
+                Taken::Closed => {
+                    intake_open = false;
+                    self.begin_closing(None);
+                }
+                Taken::Empty => {
+                    let wake = self.next_wake(Instant::now());
+                    tokio::select! {
+                        biased;
+                        Some(done) = self.done_rx.recv() => self.on_done(done),
+                        _ = self.inbox.arrived(), if intake_open => {}
+                        _ = tokio::time::sleep_until(wake.into()) => {}
                     }
                 }
-                // One wakeup takes every command waiting (up to a batch), not one.
-                n = self.cmd_rx.recv_many(&mut intake, INTAKE_BATCH), if intake_open => {
-                    if n == 0 {
-                        intake_open = false;
-                        self.begin_closing(None);
-                    }
-                    self.take_in(&mut intake, &mut scratch, Instant::now());
-                }
-                _ = tokio::time::sleep_until(wake.into()) => {}
             }
             if self.turn(Instant::now()) {
                 break;
@@ -212,7 +221,7 @@ impl Pipeline {
 
     /// Whether records wait in the intake: the pipeline is behind, and they are late already.
     fn backlog(&self) -> bool {
-        !self.cmd_rx.is_empty()
+        !self.inbox.is_empty()
     }
 
     /// When the loop must look again without an event: the next aggregate or queued record
@@ -353,5 +362,14 @@ impl Pipeline {
                 self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
             }
         }
+    }
+}
+
+/// Stops the inbox when the pipeline's loop ends, however it ends.
+struct StopInbox(Arc<Inbox>);
+
+impl Drop for StopInbox {
+    fn drop(&mut self) {
+        self.0.stop();
     }
 }
