@@ -197,7 +197,7 @@ async fn count(mut rx: mpsc::Receiver<Vec<RecordFuture>>) -> Counts {
             match f.await {
                 Ok(o) => {
                     c.written += 1;
-                    c.kinesis += u64::from(o.sub_sequence_number == 0);
+                    c.kinesis += u64::from(o.sub_sequence_number() == 0);
                 }
                 Err(e) => {
                     c.failed += 1;

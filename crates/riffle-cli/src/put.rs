@@ -167,7 +167,7 @@ async fn watch(mut rx: mpsc::UnboundedReceiver<RecordFuture>, tally: Arc<Tally>,
         match future.await {
             Ok(o) => {
                 tally.written.fetch_add(1, Ordering::Relaxed);
-                tally.aggregated.fetch_add(u64::from(o.aggregated), Ordering::Relaxed);
+                tally.aggregated.fetch_add(u64::from(o.aggregated()), Ordering::Relaxed);
             }
             Err(e) => {
                 tally.failed.fetch_add(1, Ordering::Relaxed);

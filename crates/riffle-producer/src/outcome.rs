@@ -22,18 +22,35 @@ pub struct Attempt {
 }
 
 /// A record written to the stream.
+///
+/// Where it landed is shared by every user record of its Kinesis record (hundreds in an
+/// aggregate), so an outcome costs one reference count, not one per field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordOutcome {
-    pub shard_id: Arc<str>,
-    pub sequence_number: Arc<str>,
-    /// The record's index inside its aggregate; 0 when it was sent alone.
-    pub sub_sequence_number: u64,
-    /// Whether it travelled inside a KPL aggregate.
-    pub aggregated: bool,
-    pub(crate) history: History,
+    landed: Arc<Landed>,
+    sub_sequence_number: u64,
+    history: History,
 }
 
 impl RecordOutcome {
+    pub fn shard_id(&self) -> &str {
+        &self.landed.shard_id
+    }
+
+    pub fn sequence_number(&self) -> &str {
+        &self.landed.sequence_number
+    }
+
+    /// The record's index inside its aggregate; 0 when it was sent alone.
+    pub fn sub_sequence_number(&self) -> u64 {
+        self.sub_sequence_number
+    }
+
+    /// Whether it travelled inside a KPL aggregate.
+    pub fn aggregated(&self) -> bool {
+        self.landed.aggregated
+    }
+
     /// Every PutRecords attempt that carried the record, the successful one last.
     pub fn attempts(&self) -> Vec<Attempt> {
         self.history.attempts()
@@ -207,7 +224,7 @@ pub(crate) struct Delivered {
 }
 
 /// Where a Kinesis record was written.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Landed {
     pub shard_id: Arc<str>,
     pub sequence_number: Arc<str>,
@@ -251,10 +268,8 @@ impl Future for RecordFuture {
         let rx = self.rx.get_mut().unwrap_or_else(PoisonError::into_inner);
         Pin::new(rx).poll(cx).map(|answer| match answer {
             Ok(Ok(d)) => Ok(RecordOutcome {
-                shard_id: d.landed.shard_id.clone(),
-                sequence_number: d.landed.sequence_number.clone(),
+                landed: d.landed,
                 sub_sequence_number: u64::from(d.sub_sequence_number),
-                aggregated: d.landed.aggregated,
                 history: History { arrival, trials: d.trials },
             }),
             Ok(Err(e)) => Err(*e),

@@ -24,10 +24,10 @@ async fn aggregated_records_arrive_and_outcomes_point_at_them() {
     for (i, r) in results.into_iter().enumerate() {
         let o = r.expect("written");
         assert_eq!(o.attempt_count(), 1);
-        aggregated += usize::from(o.aggregated);
-        let read = by_position[&(o.sequence_number.to_string(), o.sub_sequence_number)];
+        aggregated += usize::from(o.aggregated());
+        let read = by_position[&(o.sequence_number().to_string(), o.sub_sequence_number())];
         assert_eq!(read.data, format!("record {i}").into_bytes());
-        assert_eq!(read.shard, &*o.shard_id);
+        assert_eq!(read.shard, o.shard_id());
         assert!(read.in_range, "aggregates hold only records of their shard");
     }
     assert!(aggregated > 1900, "small records share aggregates ({aggregated} of 2000)");
@@ -41,8 +41,8 @@ async fn without_aggregation_each_record_is_a_kinesis_record() {
     let a = p.put("raw", "k", "alpha").await.unwrap();
     let b = p.put_with_hash_key("raw", "k", "0", "beta").await.unwrap();
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
-    assert!(!a.aggregated && a.sub_sequence_number == 0);
-    assert_eq!(&*b.shard_id, "shardId-000000000000", "explicit hash key 0 routes to the first shard");
+    assert!(!a.aggregated() && a.sub_sequence_number() == 0);
+    assert_eq!(b.shard_id(), "shardId-000000000000", "explicit hash key 0 routes to the first shard");
     p.shutdown().await;
     let reads = read_all(&server, "raw").await;
     assert_eq!(reads.len(), 2);
@@ -94,7 +94,7 @@ async fn a_kpl_properties_file_configures_the_producer() {
     assert_eq!(loaded.ignored, ["MetricsLevel"]);
     let p = producer(&server, loaded.config).await;
     let o = p.put("props", "k", "v").await.unwrap().await.unwrap();
-    assert!(!o.aggregated);
+    assert!(!o.aggregated());
     p.shutdown().await;
 }
 

@@ -69,7 +69,7 @@ async fn interleaved_streams_each_get_their_records_in_order() {
     }
     for (name, f) in futures {
         let o = f.await.expect("written");
-        assert!(o.shard_id.starts_with("shardId-"), "{name}: {o:?}");
+        assert!(o.shard_id().starts_with("shardId-"), "{name}: {o:?}");
     }
     p.shutdown().await;
     for (name, expected) in [("left", n / 3), ("right", n - n / 3)] {

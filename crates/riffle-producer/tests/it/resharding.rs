@@ -54,12 +54,12 @@ async fn a_split_mid_stream_reroutes_aggregation() {
     let before = outcomes(futures).await;
     let after = outcomes(after).await;
     p.shutdown().await;
-    assert!(before.iter().all(|r| r.as_ref().unwrap().shard_id.as_ref() == "shardId-000000000000"));
+    assert!(before.iter().all(|r| r.as_ref().unwrap().shard_id() == "shardId-000000000000"));
     let child_shards: HashSet<String> =
-        after.iter().map(|r| r.as_ref().expect("written").shard_id.to_string()).collect();
+        after.iter().map(|r| r.as_ref().expect("written").shard_id().to_string()).collect();
     assert_eq!(child_shards, HashSet::from(["shardId-000000000001".to_string(), "shardId-000000000002".to_string()]));
     // The last round went out after the map was reloaded: aggregated per child.
-    assert!(after[after.len() - 64..].iter().all(|r| r.as_ref().unwrap().aggregated));
+    assert!(after[after.len() - 64..].iter().all(|r| r.as_ref().unwrap().aggregated()));
 
     // Every record is readable where a KCL with the lease's hash range would keep it.
     let reads = read_all(&server, "split").await;
