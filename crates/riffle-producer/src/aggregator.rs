@@ -129,8 +129,12 @@ mod tests {
     use proptest::prelude::*;
     use riffle_proto::agg::deaggregate;
 
-    fn user(id: u32, key: &str, data: Vec<u8>) -> UserRecord {
-        crate::record::test_user(id, key, data, Instant::now())
+    fn user(key: &str, data: Vec<u8>) -> UserRecord {
+        crate::record::test_user(key, data, Instant::now())
+    }
+
+    fn keys(users: &[UserRecord]) -> Vec<&str> {
+        users.iter().map(|u| u.partition_key.as_str()).collect()
     }
 
     proptest! {
@@ -146,7 +150,10 @@ mod tests {
             let mut agg = Aggregator::default();
             let mut out = VecDeque::new();
             for (i, n) in sizes.iter().enumerate() {
-                let mut u = user(i as u32, &format!("k{}", i % 7), vec![i as u8; *n]);
+                // The record's number in its first 4 bytes, to check the order it comes out in.
+                let mut data = (i as u32).to_le_bytes().to_vec();
+                data.resize((*n).max(4), i as u8);
+                let mut u = user(&format!("k{}", i % 7), data);
                 // Some with explicit hash keys, a few of them repeated.
                 if i % 3 == 0 {
                     u.explicit = true;
@@ -173,7 +180,7 @@ mod tests {
                     prop_assert_eq!(&r.data, &r.users[0].data);
                 }
                 for u in &r.users {
-                    prop_assert_eq!(u.id, next);
+                    prop_assert_eq!(u32::from_le_bytes(u.data[..4].try_into().unwrap()), next);
                     next += 1;
                 }
             }
@@ -186,22 +193,22 @@ mod tests {
         let mut agg = Aggregator::default();
         let mut out = VecDeque::new();
         let limits = Limits { enabled: true, max_count: 100, max_size: 51_200 };
-        let mut old = user(1, "a", b"old".to_vec());
+        let mut old = user("a", b"old".to_vec());
         old.expire_now();
         // The expired record behind a live one (a record routed again joins at the back).
-        agg.add(user(0, "b", b"new".to_vec()), limits, &mut out);
+        agg.add(user("b", b"new".to_vec()), limits, &mut out);
         agg.add(old, limits, &mut out);
         let now = Instant::now();
         let expired = agg.take_expired(now);
-        assert_eq!(expired.iter().map(|u| u.id).collect::<Vec<_>>(), [1]);
+        assert_eq!(keys(&expired), ["a"]);
         assert!(agg.take_expired(now).is_empty());
-        agg.add(user(2, "c", b"newer".to_vec()), limits, &mut out);
+        agg.add(user("c", b"newer".to_vec()), limits, &mut out);
         let r = agg.close().unwrap();
-        assert_eq!(r.users.iter().map(|u| u.id).collect::<Vec<_>>(), [0, 2]);
-        agg.add(user(3, "d", b"last".to_vec()), limits, &mut out);
+        assert_eq!(keys(&r.users), ["b", "c"]);
+        agg.add(user("d", b"last".to_vec()), limits, &mut out);
         assert!(agg.take_expired(now).is_empty(), "a closed aggregate's times are gone with it");
         assert_eq!(agg.take_expired(now + std::time::Duration::from_secs(31)).len(), 1, "the TTL is 30 s");
-        let lone = user(4, "e", b"alone".to_vec());
+        let lone = user("e", b"alone".to_vec());
         agg.add(lone, limits, &mut out);
         let r = agg.close().unwrap();
         assert!(!r.aggregated, "one record left goes raw");

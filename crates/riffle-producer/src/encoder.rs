@@ -290,11 +290,13 @@ mod tests {
     fn a_hash_collision_gets_its_own_table_entry() {
         let mut enc = Encoder::default();
         assert!(enc.try_push(b"a", None, b"1", usize::MAX));
-        // Forge a collision: "b" indexed under "a"'s hash.
-        let hash = enc.hasher.hash_one("b");
+        // Forge a collision: "b" indexed under "a"'s hash (hashed as `try_push` hashes it).
+        let hash = enc.hasher.hash_one(b"b".as_slice());
         let a = *enc.partition_keys.index.values().next().unwrap();
         enc.partition_keys.index.insert(hash, a);
+        assert_eq!(enc.partition_keys.find(hash, b"b"), Err(1), "found under the hash, refused by the bytes");
         assert!(enc.try_push(b"b", None, b"2", usize::MAX));
+        assert_eq!(enc.partition_keys.spans.len(), 2, "an entry of its own");
         let out = deaggregate(&enc.finish(false).seal()).unwrap();
         assert_eq!(out[0].partition_key, "a");
         assert_eq!(out[1].partition_key, "b");

@@ -24,6 +24,7 @@ mod client;
 mod config;
 mod dead_letter;
 mod encoder;
+mod key_hash;
 mod limiter;
 pub mod metrics;
 mod outcome;

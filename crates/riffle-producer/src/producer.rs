@@ -57,6 +57,11 @@ impl Shared {
         self.release_many(bytes, 1);
     }
 
+    /// No more room will be given: `put`s waiting for it, and later ones, fail as shut down.
+    pub fn close(&self) {
+        self.memory.close();
+    }
+
     /// Gives back the room of `records` answered records holding `bytes` in all.
     pub fn release_many(&self, bytes: usize, records: usize) {
         self.memory.add_permits(bytes);

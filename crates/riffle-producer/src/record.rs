@@ -2,6 +2,7 @@
 //! record alone, or many in a KPL aggregate).
 
 use crate::encoder::{Encoder, Unsealed};
+pub(crate) use crate::key_hash::{KeyHasher, KeySet};
 use crate::outcome::{Answer, History};
 use bytes::Bytes;
 use riffle_proto::agg::AGGREGATE_PARTITION_KEY;
@@ -14,8 +15,9 @@ use std::time::{Duration, Instant};
 /// is not held as text.
 #[derive(Debug)]
 pub(crate) struct UserRecord {
-    /// Intake order, for flush barriers, counted modulo 2^32 (see [`taken_before`]).
-    pub id: u32,
+    /// How many flush barriers were set before the pipeline took it in: a barrier counts the
+    /// records below its own epoch (see [`taken_before`]).
+    pub epoch: u32,
     /// Whether the caller gave an explicit hash key: it is then `hash_key`, whose decimal
     /// has one spelling (`put` accepts no other), so the text need not be kept.
     pub explicit: bool,
@@ -45,7 +47,7 @@ impl UserRecord {
         reply: oneshot::Sender<Answer>,
     ) -> Self {
         Self {
-            id: 0,
+            epoch: 0,
             explicit: explicit_hash_key.is_some(),
             partition_key,
             hash_key: explicit_hash_key.unwrap_or(0),
@@ -89,14 +91,17 @@ impl UserRecord {
     }
 }
 
-/// Whether the record numbered `id` was taken before the one numbered `mark`, on the count
-/// modulo 2^32: right while fewer than 2^31 records are outstanding, which at ~150 bytes of
-/// bookkeeping each would take hundreds of GiB.
-pub(crate) fn taken_before(id: u32, mark: u32) -> bool {
-    mark.wrapping_sub(id).wrapping_sub(1) < 1 << 31
+/// Whether a record of `epoch` was taken before the barrier that began epoch `mark`, counting
+/// epochs modulo 2^32 (the 4 bytes keep a record at 144): right while fewer than 2^31 barriers
+/// are set during one record's life. Epochs advance only with `flush_and_wait`, each of which
+/// waits for the records before it, so that is out of any real program's reach; an id per
+/// record would wrap after 2^31 puts, half an hour at full speed.
+pub(crate) fn taken_before(epoch: u32, mark: u32) -> bool {
+    mark.wrapping_sub(epoch).wrapping_sub(1) < 1 << 31
 }
 
-/// A duration in whole milliseconds, saturating (49 days: longer never comes due).
+/// A duration in whole milliseconds, saturating: anything from 49.7 days up counts as 49.7
+/// days (a hold or TTL that long is "never" in practice).
 fn millis(d: Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
@@ -284,41 +289,12 @@ impl KinesisRecord {
     }
 }
 
-/// Hash keys (already MD5 outputs, so uniformly spread): hashed by taking their low bits,
-/// since SipHash over every user record of a call would be wasted work. The same hasher
-/// passes through the foldhash outputs the aggregate encoder indexes its tables by.
-pub(crate) type KeySet = std::collections::HashSet<u128, std::hash::BuildHasherDefault<KeyHasher>>;
-
-#[derive(Debug, Default)]
-pub(crate) struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-
-    fn write_u128(&mut self, n: u128) {
-        self.0 ^= n as u64;
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 ^= n;
-    }
-}
-
 /// A user record for tests: due at `deadline` (it arrived then, with no hold), a TTL of
 /// 30 s, no one waiting for the answer.
 #[cfg(test)]
-pub(crate) fn test_user(id: u32, key: &str, data: Vec<u8>, deadline: Instant) -> UserRecord {
+pub(crate) fn test_user(key: &str, data: Vec<u8>, deadline: Instant) -> UserRecord {
     let times = (deadline, Duration::ZERO, Duration::from_secs(30));
     let mut u = UserRecord::new(Key::new(key), None, Bytes::from(data), times, oneshot::channel().0);
-    u.id = id;
     u.hash_key = riffle_types::partition_key_hash(key).0;
     u
 }
@@ -371,7 +347,7 @@ mod tests {
     }
 
     #[test]
-    fn intake_order_survives_the_count_wrapping() {
+    fn barrier_epochs_survive_the_count_wrapping() {
         for mark in [0u32, 1, 1000, u32::MAX, u32::MAX - 5, 1 << 31] {
             for back in 1..=3u32 {
                 assert!(taken_before(mark.wrapping_sub(back), mark), "{mark} - {back}");
@@ -385,7 +361,7 @@ mod tests {
     #[test]
     fn data_taken_for_a_call_comes_back_identical() {
         let now = Instant::now();
-        let users = |n: u32| (0..n).map(|i| test_user(i, &format!("k{i}"), vec![i as u8; 7], now)).collect();
+        let users = |n: u8| (0..n).map(|i| test_user(&format!("k{i}"), vec![i; 7], now)).collect();
         for n in [1, 3] {
             let mut r = KinesisRecord::pack(users(n), None);
             KinesisRecord::seal_all([&mut r]);
@@ -394,7 +370,7 @@ mod tests {
             assert_eq!((taken, r.size()), (data.clone(), size), "the size holds while the data is away");
             r.restore_data();
             KinesisRecord::seal_all([&mut r]);
-            assert_eq!((&r.data, r.size(), r.users.len()), (&data, size, n as usize));
+            assert_eq!((&r.data, r.size(), r.users.len()), (&data, size, usize::from(n)));
         }
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 /// A `flush_and_wait` caller, waiting for the records taken before it.
 struct Barrier {
-    /// Records with ids below this one count.
+    /// The epoch this barrier began: records of earlier epochs count.
     below: u32,
     /// How many of them are still unanswered.
     left: usize,
@@ -35,9 +35,10 @@ impl Ledger {
         Self { shared, sink, pending: 0, barriers: Vec::new(), ttl }
     }
 
-    /// Answers `reply` once every record taken so far (ids below `next_id`) is answered.
-    pub fn add_barrier(&mut self, next_id: u32, reply: oneshot::Sender<()>) {
-        self.barriers.push(Barrier { below: next_id, left: self.pending, reply });
+    /// Answers `reply` once every record taken so far (of epochs before `epoch`, the one this
+    /// barrier begins) is answered.
+    pub fn add_barrier(&mut self, epoch: u32, reply: oneshot::Sender<()>) {
+        self.barriers.push(Barrier { below: epoch, left: self.pending, reply });
     }
 
     /// Answers the barriers whose records are all answered (`all`: every barrier, at the end).
@@ -50,7 +51,7 @@ impl Ledger {
     fn release(&mut self, m: &StreamMetrics, user: &UserRecord) {
         self.pending -= 1;
         for b in &mut self.barriers {
-            b.left -= usize::from(taken_before(user.id, b.below));
+            b.left = b.left.saturating_sub(usize::from(taken_before(user.epoch, b.below)));
         }
         self.shared.release(user.size());
         m.user_records_pending.decrement(1.0);
@@ -78,7 +79,7 @@ impl Ledger {
             }
         }
         for b in &mut self.barriers {
-            b.left -= users.iter().filter(|u| taken_before(u.id, b.below)).count();
+            b.left = b.left.saturating_sub(users.iter().filter(|u| taken_before(u.epoch, b.below)).count());
         }
         let n = users.len();
         self.pending -= n;

@@ -44,6 +44,7 @@ pub(crate) struct Stopped;
 pub(crate) enum Taken {
     /// A chunk, swapped into the caller's vector.
     Chunk,
+    /// Nothing waits now.
     Empty,
     /// Empty for good: every producer handle is gone.
     Closed,
@@ -87,7 +88,9 @@ impl Inbox {
         match s.chunks.pop_front() {
             Some(chunk) => {
                 let emptied = std::mem::replace(batch, chunk);
-                if emptied.capacity() > 0 {
+                // Two spares cover the steady state (one filling, one being taken in); more
+                // would keep a burst's peak allocated for the producer's life.
+                if emptied.capacity() > 0 && s.empty.len() < 2 {
                     s.empty.push(emptied);
                 }
                 Taken::Chunk
@@ -114,15 +117,12 @@ impl Inbox {
         self.arrived.notify_one();
     }
 
-    /// The pipeline stops taking commands: later pushes fail, and what waits is dropped (the
-    /// futures of its records resolve as failed, their senders gone).
-    pub fn stop(&self) {
-        let waiting = {
-            let mut s = self.lock();
-            s.stopped = true;
-            std::mem::take(&mut s.chunks)
-        };
-        drop(waiting);
+    /// The pipeline stops taking commands: later pushes fail, and what waits (pushed after its
+    /// last look) is handed back to be answered.
+    pub fn stop(&self) -> Vec<Command> {
+        let mut s = self.lock();
+        s.stopped = true;
+        std::mem::take(&mut s.chunks).into_iter().flatten().collect()
     }
 }
 
@@ -150,13 +150,15 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_inbox_refuses_and_drops_what_waits() {
+    fn a_stopped_inbox_refuses_and_hands_back_what_waits() {
         let inbox = Inbox::default();
         let (tx, rx) = tokio::sync::oneshot::channel();
         inbox.push(Command::FlushWait(tx)).unwrap();
-        inbox.stop();
+        let left = inbox.stop();
+        assert!(matches!(left[..], [Command::FlushWait(_)]), "what waited is handed back");
         assert!(inbox.push(Command::Flush).is_err());
-        assert!(rx.blocking_recv().is_err(), "the waiting command was dropped");
+        drop(left);
+        assert!(rx.blocking_recv().is_err());
     }
 
     #[tokio::test]

@@ -43,8 +43,7 @@ impl Pipeline {
         // Arrival order: ids (barriers count by them) and every command but the puts.
         for (i, cmd) in intake.iter_mut().enumerate() {
             if let Command::Put { stream, user } = cmd {
-                user.id = self.next_id;
-                self.next_id = self.next_id.wrapping_add(1);
+                user.epoch = self.epoch;
                 self.ledger.pending += 1;
                 let stream = match stream {
                     Some(s) => s,
@@ -64,7 +63,8 @@ impl Pipeline {
                 Command::Flush => self.flush_now = true,
                 Command::FlushWait(reply) => {
                     self.flush_now = true;
-                    self.ledger.add_barrier(self.next_id, reply);
+                    self.epoch = self.epoch.wrapping_add(1);
+                    self.ledger.add_barrier(self.epoch, reply);
                 }
                 Command::Shutdown(reply) => self.begin_closing(Some(reply)),
                 Command::Put { .. } => unreachable!("taken above"),

@@ -1,12 +1,13 @@
 //! The producer's engine: one task that owns every buffer (so no locks on the record path),
-//! fed by `put` through a channel, sending PutRecords calls as tasks of their own and hearing
-//! back from them through another.
+//! fed by `put` through an inbox of chunks (`inbox.rs`), sending PutRecords calls as tasks of
+//! their own and hearing back from them through a channel.
 //!
 //! Each turn of its loop takes what arrived, closes aggregates that are due, fails records past
 //! their TTL, starts shard-map loads, sends what is ready, and answers flush barriers. Closing
 //! (shutdown, or every handle dropped) makes everything due at once and ends the loop when no
 //! record is left; a hard deadline (RecordTtl + RequestTimeout + 1 s) bounds even that.
 
+mod closing;
 mod dispatch;
 mod finish;
 mod inbox;
@@ -29,7 +30,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
-
 use tokio::task::JoinHandle;
 
 /// How often, at most, the loop sleeps while records are buffered: token buckets refill and
@@ -81,8 +81,8 @@ pub(crate) struct Pipeline {
     streams: FastMap<Arc<str>, StreamState>,
     in_flight: HashMap<u64, InFlight>,
     next_batch: u64,
-    /// The next user record's id (see [`crate::record::taken_before`]).
-    next_id: u32,
+    /// Flush barriers set so far, modulo 2^32 (see [`crate::record::taken_before`]).
+    epoch: u32,
     flush_now: bool,
     closing: Option<Closing>,
     last_sweep: Instant,
@@ -107,7 +107,7 @@ impl Pipeline {
             streams: FastMap::default(),
             in_flight: HashMap::new(),
             next_batch: 0,
-            next_id: 0,
+            epoch: 0,
             flush_now: false,
             closing: None,
             last_sweep: Instant::now(),
@@ -124,7 +124,7 @@ impl Pipeline {
 
     pub async fn run(mut self) {
         // However the loop ends, panics included, `put` stops queueing for it.
-        let _stop = StopInbox(self.inbox.clone());
+        let _stop = closing::StopInbox(self.inbox.clone(), self.ledger.shared.clone());
         let mut intake_open = true;
         let mut batch = Vec::new();
         let mut scratch = intake::Scratch::default();
@@ -137,7 +137,7 @@ impl Pipeline {
                     self.take_in(&mut batch, &mut scratch, Instant::now());
                     // Lets the calls' tasks run when the budget is spent, as a channel's
                     // receiver would, while chunks keep coming.
-                    tokio::task::consume_budget().await;
+                    tokio::task::coop::consume_budget().await;
                 }
                 Taken::Closed => {
                     intake_open = false;
@@ -157,18 +157,12 @@ impl Pipeline {
                 break;
             }
         }
+        self.answer_leftovers();
         self.ledger.close_sink();
         for reply in self.closing.take().map(|c| c.replies).unwrap_or_default() {
             let _ = reply.send(());
         }
         self.ledger.answer_barriers(true);
-    }
-
-    fn begin_closing(&mut self, reply: Option<oneshot::Sender<()>>) {
-        let grace = self.cfg.record_ttl + self.cfg.request_timeout + Duration::from_secs(1);
-        let closing =
-            self.closing.get_or_insert_with(|| Closing { deadline: Instant::now() + grace, replies: Vec::new() });
-        closing.replies.extend(reply);
     }
 
     fn on_done(&mut self, done: Done) {
@@ -332,44 +326,5 @@ impl Pipeline {
                 self.ledger.expire(&metrics, u);
             }
         }
-    }
-
-    /// At the hard deadline of closing: whatever is left fails as shut down.
-    fn abandon_everything(&mut self) {
-        for (_, f) in self.in_flight.drain() {
-            f.task.abort();
-            let Some(stream) = self.streams.get(&f.stream) else { continue };
-            for (_, r) in f.records {
-                for u in r.users {
-                    let last = Some("the call was still in flight (the record may have been written)".to_string());
-                    self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
-                }
-            }
-        }
-        for stream in self.streams.values_mut() {
-            let mut users: Vec<UserRecord> = stream.unrouted.drain(..).collect();
-            for held in stream.awaiting_map.drain(..) {
-                users.extend(held.record.users);
-            }
-            for shard in stream.shards.values_mut() {
-                users.extend(shard.agg.drain());
-                while let Some(r) = shard.pop_front() {
-                    users.extend(r.users);
-                }
-            }
-            for u in users {
-                let last = u.history.last_error_code();
-                self.ledger.fail(&stream.metrics, u, FailureKind::ShutDown { last_error: last });
-            }
-        }
-    }
-}
-
-/// Stops the inbox when the pipeline's loop ends, however it ends.
-struct StopInbox(Arc<Inbox>);
-
-impl Drop for StopInbox {
-    fn drop(&mut self) {
-        self.0.stop();
     }
 }

@@ -314,9 +314,13 @@ mod tests {
         s.shards.get_mut("shard").unwrap()
     }
 
-    /// The ids of the user records in each queued Kinesis record, in queue order.
-    fn queued_ids(s: &mut StreamState) -> Vec<Vec<u32>> {
-        shard(s).queue().iter().map(|r| r.users.iter().map(|u| u.id).collect()).collect()
+    /// The keys of the user records in each queued Kinesis record, in queue order.
+    fn queued_keys(s: &mut StreamState) -> Vec<Vec<String>> {
+        shard(s)
+            .queue()
+            .iter()
+            .map(|r| r.users.iter().map(|u| u.partition_key.as_str().to_string()).collect())
+            .collect()
     }
 
     #[test]
@@ -325,17 +329,17 @@ mod tests {
         let mut s = one_shard_stream(now);
         shard(&mut s).in_flight = true;
         for i in 0..3 {
-            s.route(test_user(i, &format!("k{i}"), vec![1; 10], now), limits());
+            s.route(test_user(&format!("k{i}"), vec![1; 10], now), limits());
         }
         let later = now + HOLD * 10;
         s.close_due(later, false, false, HOLD);
-        assert!(queued_ids(&mut s).is_empty(), "nothing closes while the shard cannot send");
+        assert!(queued_keys(&mut s).is_empty(), "nothing closes while the shard cannot send");
         let st = &s.shards["shard"];
         assert_eq!(s.close_at(st, later, false, HOLD), None, "and nothing wakes the loop for it");
-        s.route(test_user(3, "k3", vec![1; 10], later), limits());
+        s.route(test_user("k3", vec![1; 10], later), limits());
         shard(&mut s).in_flight = false;
         s.close_due(later, false, false, HOLD);
-        assert_eq!(queued_ids(&mut s), vec![vec![0, 1, 2, 3]], "one aggregate, in put order");
+        assert_eq!(queued_keys(&mut s), [["k0", "k1", "k2", "k3"]], "one aggregate, in put order");
     }
 
     #[test]
@@ -343,11 +347,11 @@ mod tests {
         let now = Instant::now();
         let mut s = one_shard_stream(now);
         shard(&mut s).not_before = now + HOLD;
-        s.route(test_user(0, "a", vec![1; 10], now), limits());
+        s.route(test_user("a", vec![1; 10], now), limits());
         s.close_due(now, false, false, HOLD);
-        assert!(queued_ids(&mut s).is_empty());
+        assert!(queued_keys(&mut s).is_empty());
         s.close_due(now + HOLD, false, false, HOLD);
-        assert_eq!(queued_ids(&mut s), vec![vec![0]]);
+        assert_eq!(queued_keys(&mut s), [["a"]]);
     }
 
     #[test]
@@ -356,18 +360,18 @@ mod tests {
         let mut s = one_shard_stream(now);
         // Already late when they reach the pipeline, as records are when it has fallen behind.
         let late = now.checked_sub(HOLD).unwrap_or(now);
-        s.route(test_user(0, "a", vec![1; 10], late), limits());
-        s.route(test_user(1, "b", vec![1; 10], late), limits());
+        s.route(test_user("a", vec![1; 10], late), limits());
+        s.route(test_user("b", vec![1; 10], late), limits());
         let opened = s.shards["shard"].agg.opened().unwrap();
         s.close_due(opened, false, true, HOLD);
-        assert!(queued_ids(&mut s).is_empty(), "backlog: stays open though past its deadline");
+        assert!(queued_keys(&mut s).is_empty(), "backlog: stays open though past its deadline");
         assert_eq!(s.close_at(&s.shards["shard"], opened, true, HOLD), Some(opened + HOLD));
         s.close_due(opened, false, false, HOLD);
-        assert_eq!(queued_ids(&mut s), vec![vec![0, 1]], "no backlog: the deadline rules");
-        s.route(test_user(2, "c", vec![1; 10], late), limits());
+        assert_eq!(queued_keys(&mut s), [["a", "b"]], "no backlog: the deadline rules");
+        s.route(test_user("c", vec![1; 10], late), limits());
         let opened = s.shards["shard"].agg.opened().unwrap();
         s.close_due(opened + HOLD, false, true, HOLD);
-        assert_eq!(queued_ids(&mut s), vec![vec![0, 1], vec![2]], "backlog: closes after the hold");
+        assert_eq!(queued_keys(&mut s), [vec!["a", "b"], vec!["c"]], "backlog: closes after the hold");
     }
 
     #[test]
@@ -375,8 +379,8 @@ mod tests {
         let now = Instant::now();
         let mut s = one_shard_stream(now);
         shard(&mut s).in_flight = true;
-        s.route(test_user(0, "a", vec![1; 10], now + HOLD), limits());
+        s.route(test_user("a", vec![1; 10], now + HOLD), limits());
         s.close_due(now, true, true, HOLD);
-        assert_eq!(queued_ids(&mut s), vec![vec![0]]);
+        assert_eq!(queued_keys(&mut s), [["a"]]);
     }
 }
