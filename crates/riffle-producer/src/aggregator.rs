@@ -48,8 +48,7 @@ impl Aggregator {
             out.push_back(KinesisRecord::pack(vec![user], None));
             return;
         }
-        let ehk = user.explicit_hash_key();
-        let (pk, ehk) = (user.partition_key.as_bytes(), ehk.as_deref());
+        let (pk, ehk) = (user.partition_key.as_bytes(), user.explicit.then_some(user.hash_key));
         if !self.encoder.try_push(pk, ehk, &user.data, limits.max_size) {
             out.extend(self.close_with(true));
             self.encoder.try_push(pk, ehk, &user.data, limits.max_size);
@@ -108,7 +107,7 @@ impl Aggregator {
             std::mem::take(&mut self.users).into_iter().partition(|u| u.expiry() <= now);
         self.encoder.clear(true);
         for u in &live {
-            self.encoder.try_push(u.partition_key.as_bytes(), u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
+            self.encoder.try_push(u.partition_key.as_bytes(), u.explicit.then_some(u.hash_key), &u.data, usize::MAX);
         }
         self.expiry = live.iter().map(UserRecord::expiry).min();
         self.users = live;

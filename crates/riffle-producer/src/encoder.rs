@@ -82,6 +82,18 @@ impl Table {
     }
 }
 
+/// `v` in decimal (the one spelling Kinesis accepts), written into `buf`: an explicit hash key
+/// is written out for every record that has one, so without an allocation.
+fn decimal(v: u128, buf: &mut [u8; 39]) -> &[u8] {
+    use std::io::Write;
+    let len = {
+        let mut cursor = std::io::Cursor::new(&mut buf[..]);
+        write!(cursor, "{v}").expect("u128::MAX has 39 digits");
+        cursor.position() as usize
+    };
+    &buf[..len]
+}
+
 fn put_varint(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
@@ -123,11 +135,12 @@ impl Encoder {
     pub fn try_push(
         &mut self,
         partition_key: &[u8],
-        explicit_hash_key: Option<&str>,
+        explicit_hash_key: Option<u128>,
         data: &[u8],
         max_size: usize,
     ) -> bool {
-        let explicit_hash_key = explicit_hash_key.map(str::as_bytes);
+        let mut text = [0; 39];
+        let explicit_hash_key = explicit_hash_key.map(|k| decimal(k, &mut text));
         let pk_hash = self.hasher.hash_one(partition_key);
         let pk = self.partition_keys.find(pk_hash, partition_key);
         let ehk = explicit_hash_key.map(|k| {
@@ -241,6 +254,18 @@ mod tests {
     use proptest::prelude::*;
     use riffle_proto::agg::{AggregateBuilder, deaggregate};
 
+    fn value(ehk: &Option<String>) -> Option<u128> {
+        ehk.as_ref().map(|k| k.parse().expect("generated as a u128's decimal"))
+    }
+
+    #[test]
+    fn hash_keys_are_written_out_in_decimal() {
+        let mut buf = [0; 39];
+        for v in [0, 7, 10, u128::from(u64::MAX) + 1, u128::MAX] {
+            assert_eq!(decimal(v, &mut buf), v.to_string().as_bytes());
+        }
+    }
+
     fn user_records() -> impl Strategy<Value = Vec<(String, Option<String>, Vec<u8>)>> {
         let key = prop_oneof!["[a-c]", "\\PC{1,40}"];
         let ehk = proptest::option::of(prop_oneof![Just("0".to_string()), any::<u128>().prop_map(|k| k.to_string())]);
@@ -256,7 +281,7 @@ mod tests {
             for batch in [&records, &again, &records] {
                 let mut reference = AggregateBuilder::new();
                 for (pk, ehk, data) in batch {
-                    prop_assert!(enc.try_push(pk.as_bytes(), ehk.as_deref(), data, usize::MAX));
+                    prop_assert!(enc.try_push(pk.as_bytes(), value(ehk), data, usize::MAX));
                     reference.push(pk, ehk.as_deref(), data);
                     prop_assert_eq!(enc.encoded_len(), reference.encoded_len());
                 }
@@ -276,7 +301,7 @@ mod tests {
             for (pk, ehk, data) in &records {
                 let fits = reference.is_empty()
                     || reference.encoded_len_with(pk, ehk.as_deref(), data.len()) <= max_size;
-                prop_assert_eq!(enc.try_push(pk.as_bytes(), ehk.as_deref(), data, max_size), fits);
+                prop_assert_eq!(enc.try_push(pk.as_bytes(), value(ehk), data, max_size), fits);
                 if fits {
                     reference.push(pk, ehk.as_deref(), data);
                 }

@@ -253,7 +253,7 @@ impl KinesisRecord {
         let encoded = encoded.unwrap_or_else(|| {
             let mut e = Encoder::default();
             for u in &users {
-                e.try_push(u.partition_key.as_bytes(), u.explicit_hash_key().as_deref(), &u.data, usize::MAX);
+                e.try_push(u.partition_key.as_bytes(), u.explicit.then_some(u.hash_key), &u.data, usize::MAX);
             }
             e.finish(false)
         });
