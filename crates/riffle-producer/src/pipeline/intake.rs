@@ -10,7 +10,7 @@
 //! stream and shard lookups, and the metrics, are paid once a run too.
 
 use super::{Command, Pipeline};
-use crate::pipeline::state::StreamState;
+use crate::pipeline::state::{FastMap, StreamState};
 use riffle_types::HashKey;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,8 +28,10 @@ pub(super) struct Scratch {
     hashes: Vec<HashKey>,
     /// One sort key per user record of the batch.
     order: Vec<u64>,
-    /// The streams of the batch, numbered in order of appearance.
+    /// The streams of the batch, numbered in order of appearance, and their numbers by name
+    /// (looked up only when a record's stream is not the previous record's).
     streams: Vec<Arc<str>>,
+    slots: FastMap<Arc<str>, usize>,
 }
 
 impl Pipeline {
@@ -37,10 +39,12 @@ impl Pipeline {
     pub(super) fn take_in(&mut self, intake: &mut Vec<Command>, scratch: &mut Scratch, now: Instant) {
         assert!(intake.len() <= 1 << INDEX_BITS, "an intake batch fits the sort key");
         hash_partition_keys(intake, &mut scratch.hashes);
-        let Scratch { order, streams, .. } = scratch;
+        let Scratch { order, streams, slots, .. } = scratch;
         order.clear();
         streams.clear();
-        // Arrival order: ids (barriers count by them) and every command but the puts.
+        slots.clear();
+        let mut previous = None;
+        // Arrival order: barrier epochs and every command but the puts.
         for (i, cmd) in intake.iter_mut().enumerate() {
             if let Command::Put { stream, user } = cmd {
                 user.epoch = self.epoch;
@@ -49,13 +53,15 @@ impl Pipeline {
                     Some(s) => s,
                     None => self.ledger.shared.first_stream.get().expect("set before its first record was sent"),
                 };
-                let slot = match streams.iter().rposition(|s| Arc::ptr_eq(s, stream) || s == stream) {
-                    Some(slot) => slot,
-                    None => {
+                let slot = match previous.filter(|&p: &usize| Arc::ptr_eq(&streams[p], stream) || streams[p] == *stream)
+                {
+                    Some(p) => p,
+                    None => *slots.entry(stream.clone()).or_insert_with(|| {
                         streams.push(stream.clone());
                         streams.len() - 1
-                    }
+                    }),
                 };
+                previous = Some(slot);
                 order.push(((slot as u64) << (SHARD_BITS + INDEX_BITS)) | i as u64);
                 continue;
             }
