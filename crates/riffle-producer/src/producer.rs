@@ -57,6 +57,11 @@ impl Shared {
         self.release_many(bytes, 1);
     }
 
+    /// The stream a record names: its own, or (`None`) the first stream.
+    pub fn stream_of<'a>(&'a self, named: &'a Option<Arc<str>>) -> Option<&'a Arc<str>> {
+        named.as_ref().or(self.first_stream.get())
+    }
+
     /// No more room will be given: `put`s waiting for it, and later ones, fail as shut down.
     pub fn close(&self) {
         self.memory.close();

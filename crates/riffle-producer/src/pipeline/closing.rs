@@ -20,8 +20,7 @@ impl Pipeline {
         for cmd in self.inbox.stop() {
             match cmd {
                 Command::Put { stream, user } => {
-                    let first = self.ledger.shared.first_stream.get();
-                    let Some(name) = stream.as_ref().or(first).cloned() else { continue };
+                    let Some(name) = self.ledger.shared.stream_of(&stream).cloned() else { continue };
                     let stream = self.streams.entry(name).or_insert_with_key(|n| StreamState::new(n.clone(), now));
                     self.ledger.pending += 1;
                     stream.metrics.user_records_received.increment(1);

@@ -49,10 +49,7 @@ impl Pipeline {
             if let Command::Put { stream, user } = cmd {
                 user.epoch = self.epoch;
                 self.ledger.pending += 1;
-                let stream = match stream {
-                    Some(s) => s,
-                    None => self.ledger.shared.first_stream.get().expect("set before its first record was sent"),
-                };
+                let stream = self.ledger.shared.stream_of(stream).expect("set before its first record was sent");
                 let slot = match previous.filter(|&p: &usize| Arc::ptr_eq(&streams[p], stream) || streams[p] == *stream)
                 {
                     Some(p) => p,
@@ -84,7 +81,7 @@ impl Pipeline {
                 self.streams.entry(name.clone()).or_insert_with_key(|name| StreamState::new(name.clone(), now));
             for key in group.iter_mut() {
                 let Command::Put { user, .. } = &intake[index(*key)] else { unreachable!("only puts are ordered") };
-                let shard = stream.map.as_ref().and_then(|m| m.position(user.hash_key)).map_or(UNROUTED, |p| p as u64);
+                let shard = stream.position(user.hash_key).map_or(UNROUTED, |p| p as u64);
                 *key |= shard << INDEX_BITS;
             }
             stream.metrics.user_records_received.increment(group.len() as u64);
@@ -101,19 +98,11 @@ impl Pipeline {
             let run = run[0] >> INDEX_BITS;
             let name = &streams[(run >> SHARD_BITS) as usize];
             let stream = self.streams.get_mut(name).expect("entered above");
-            match run & UNROUTED {
-                UNROUTED => {
-                    stream.stale |= stream.map.is_some();
-                    stream.unrouted.extend(users);
-                }
-                shard => {
-                    let id = stream.map.as_ref().expect("a shard was found in it").shards()[shard as usize].id.clone();
-                    let shard = stream.shards.get_mut(&id).expect("every mapped shard has state");
-                    for user in users {
-                        shard.add(user, limits);
-                    }
-                }
-            }
+            let position = match run & UNROUTED {
+                UNROUTED => None,
+                p => Some(p as usize),
+            };
+            stream.route_run(position, users, limits);
         }
         intake.clear();
     }

@@ -159,13 +159,28 @@ impl StreamState {
     /// Sends a user record to its predicted shard's aggregate, or to the waiting line while
     /// no shard map is known.
     pub fn route(&mut self, user: UserRecord, limits: Limits) {
-        let Some(shard) = self.map.as_ref().and_then(|m| m.lookup(user.hash_key)) else {
+        let position = self.position(user.hash_key);
+        self.route_run(position, [user], limits);
+    }
+
+    /// Where the map puts `hash_key`: the shard's place in it, if there is a map and it has
+    /// no gap there.
+    pub fn position(&self, hash_key: u128) -> Option<usize> {
+        self.map.as_ref().and_then(|m| m.position(hash_key))
+    }
+
+    /// Routes user records, in order, that all go to the shard at `position` ([`Self::position`]).
+    pub fn route_run(&mut self, position: Option<usize>, users: impl IntoIterator<Item = UserRecord>, limits: Limits) {
+        let Some(id) = position.and_then(|p| self.map.as_ref()?.shards().get(p)).map(|s| s.id.clone()) else {
             // No map yet, or one with a gap (never from a consistent ListShards): load again.
             self.stale |= self.map.is_some();
-            self.unrouted.push_back(user);
+            self.unrouted.extend(users);
             return;
         };
-        self.shards.get_mut(&shard.id).expect("every mapped shard has state").add(user, limits);
+        let shard = self.shards.get_mut(&id).expect("every mapped shard has state");
+        for user in users {
+            shard.add(user, limits);
+        }
     }
 
     /// Packs user records as fresh Kinesis records and puts them at the front of their
