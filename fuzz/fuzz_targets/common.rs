@@ -16,7 +16,10 @@ pub fn decode_all(proto: Protocol, data: &[u8]) {
     let _ = proto.decode::<PutRecordInput>(data);
     let _ = proto.decode::<GetShardIteratorInput>(data);
     let _ = proto.decode::<GetRecordsInput>(data);
-    let fast = matches!(proto, Protocol::Json).then(|| riffle_proto::put_records_json::decode(data)).flatten();
+    let fast = match proto {
+        Protocol::Json => riffle_proto::put_records_json::decode(data),
+        Protocol::Cbor => riffle_proto::put_records_cbor::decode(&bytes::Bytes::copy_from_slice(data)),
+    };
     let slow = proto.decode::<PutRecordsInput>(data);
     if let Some(fast) = fast {
         // The fast path answers only where serde agrees with it exactly.

@@ -47,6 +47,7 @@ pub struct ProducerConfig {
     pub(crate) when_full: WhenFull,
     pub(crate) retry_base_delay: Duration,
     pub(crate) retry_max_delay: Duration,
+    pub(crate) cbor_enabled: bool,
     pub(crate) error: Option<ConfigError>,
 }
 
@@ -72,6 +73,7 @@ impl Default for ProducerConfig {
             when_full: WhenFull::Wait,
             retry_base_delay: Duration::from_millis(100),
             retry_max_delay: Duration::from_millis(5_000),
+            cbor_enabled: true,
             error: None,
         }
     }
@@ -244,6 +246,21 @@ impl ProducerConfig {
     pub fn retry_max_delay(mut self, t: Duration) -> Self {
         self.retry_max_delay = t;
         self
+    }
+
+    /// CborEnabled (Riffle's, default true): send PutRecords in CBOR 1.1, as the AWS SDK for
+    /// Java does, so record data travels as bytes rather than base64. Kinesis, `riffle serve`,
+    /// kinesalite and kinesis-mock speak it; an endpoint that answers a CBOR call in another
+    /// encoding is spoken to in JSON from then on. Off also when `AWS_CBOR_DISABLE` is set (the
+    /// Java SDK's switch).
+    pub fn cbor_enabled(mut self, on: bool) -> Self {
+        self.cbor_enabled = on;
+        self
+    }
+
+    /// Whether PutRecords starts out in CBOR: the setting, unless the environment turns it off.
+    pub(crate) fn cbor(&self) -> bool {
+        self.cbor_enabled && std::env::var_os("AWS_CBOR_DISABLE").is_none()
     }
 }
 

@@ -5,7 +5,9 @@
 //!
 //! - aggregates records predicted (from a ListShards shard map) to land on one shard into KPL
 //!   aggregates (`riffle_proto::agg`), re-routing them when the stream is resharded;
-//! - collects Kinesis records into PutRecords calls of at most 500 records and 5 MiB;
+//! - collects Kinesis records into PutRecords calls of at most 500 records and 5 MiB, sent in
+//!   CBOR as the AWS SDK for Java sends them (JSON for an endpoint that refuses CBOR, or when
+//!   `AWS_CBOR_DISABLE` is set);
 //! - paces each shard with token buckets at RateLimit% of its limits;
 //! - retries only the failed entries of a call, with exponential backoff and full jitter,
 //!   until RecordTtl, then fails the record as expired — to its future and to an optional
@@ -20,6 +22,7 @@
 
 mod aggregator;
 mod body;
+mod cbor;
 mod client;
 mod config;
 mod dead_letter;

@@ -132,6 +132,7 @@ impl ProducerConfig {
                 }),
                 "RetryBaseDelay" => c.retry_base_delay(millis()?),
                 "RetryMaxDelay" => c.retry_max_delay(millis()?),
+                "CborEnabled" => c.cbor_enabled(flag()?),
                 k if IGNORED.contains(&k) => {
                     ignored.push(key.clone());
                     c
@@ -161,7 +162,7 @@ mod tests {
     fn reads_kpl_names_comments_and_continuations() {
         let text = "# KPL sample\n! also a comment\nAggregationEnabled = false\nRecordTtl: 5000\n\
                     CollectionMaxCount 100\nRateLimit = \\\n   90\nMetricsLevel = none\n\
-                    KinesisEndpoint = kinesis.example\nKinesisPort = 8443\n";
+                    KinesisEndpoint = kinesis.example\nKinesisPort = 8443\nCborEnabled = false\n";
         let loaded = ProducerConfig::from_properties(text).unwrap();
         let c = loaded.config;
         assert!(!c.aggregation_enabled);
@@ -169,6 +170,7 @@ mod tests {
         assert_eq!(c.collection_max_count, 100);
         assert_eq!(c.rate_limit, 90);
         assert_eq!(c.endpoint_url.as_deref(), Some("https://kinesis.example:8443"));
+        assert!(!c.cbor_enabled);
         assert_eq!(loaded.ignored, ["MetricsLevel"]);
     }
 

@@ -2,6 +2,7 @@
 //! internal failures, timeouts, lost connections) and what is not (a missing stream, a refused
 //! request, bad credentials).
 
+use crate::cbor::{CborAnswers, Wire};
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_types::body::SdkBody;
 use bytes::Bytes;
@@ -97,30 +98,41 @@ pub(crate) enum EntryResult {
     Failed { code: String, message: String },
 }
 
-/// Sends one PutRecords call. The body is ours ([`crate::body`]); the SDK is asked for a call
-/// without records and its request's body is swapped for ours before it signs. The SDK's own
-/// retries are off (the pipeline retries only the failed entries), and its timeouts are
-/// RequestTimeout and ConnectTimeout.
+/// Sends one PutRecords call. The body is ours ([`crate::body`]), in CBOR unless the wire says
+/// JSON ([`crate::cbor`]); the SDK is asked for a call without records and its request's body
+/// is swapped for ours before it signs. The SDK's own retries are off (the pipeline retries
+/// only the failed entries), and its timeouts are RequestTimeout and ConnectTimeout.
 pub(crate) async fn put_records(
     client: &aws_sdk_kinesis::Client,
+    wire: &Arc<Wire>,
     stream: &str,
     entries: Vec<Entry>,
 ) -> Result<Vec<EntryResult>, RequestError> {
     let n = entries.len();
-    let body = crate::body::put_records(stream, &entries);
+    let cbor = wire.cbor();
+    let body =
+        if cbor { crate::body::put_records_cbor(stream, &entries) } else { crate::body::put_records(stream, &entries) };
     drop(entries);
-    let out = client
-        .put_records()
-        .stream_name(stream)
-        .set_records(Some(Vec::new()))
-        .customize()
-        .mutate_request(move |req| {
+    let mut call =
+        client.put_records().stream_name(stream).set_records(Some(Vec::new())).customize().mutate_request(move |req| {
             req.headers_mut().insert("content-length", body.len().to_string());
+            if cbor {
+                req.headers_mut().insert("content-type", crate::cbor::CONTENT_TYPE);
+            }
             *req.body_mut() = SdkBody::from(body.clone());
-        })
-        .send()
-        .await
-        .map_err(classify)?;
+        });
+    if cbor {
+        call = call.interceptor(CborAnswers(wire.clone()));
+    }
+    let out = match call.send().await {
+        Ok(out) => out,
+        // Refused for its encoding: worth sending again, now in JSON.
+        Err(e) if cbor && !wire.cbor() => {
+            let e = classify(e);
+            return Err(RequestError::retryable(&e.code, format!("{} (sent in CBOR; JSON from now on)", e.message)));
+        }
+        Err(e) => return Err(classify(e)),
+    };
     if out.records().len() != n {
         // Which entry is which is unknowable; everything is tried again.
         return Err(RequestError::retryable(

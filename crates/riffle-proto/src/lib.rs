@@ -14,6 +14,7 @@ pub mod eventstream;
 mod fast_json;
 mod lenient;
 mod ops;
+pub mod put_records_cbor;
 pub mod put_records_json;
 pub mod shapes;
 pub mod shapes_more;

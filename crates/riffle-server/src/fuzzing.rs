@@ -33,8 +33,8 @@ fn harness() -> &'static Harness {
         let server = runtime.block_on(crate::start(config)).expect("server starts");
         let h = Harness { runtime, server };
         // A stream for valid requests to reach.
-        let body = br#"{"StreamName":"fuzz","ShardCount":2}"#;
-        let _ = h.runtime.block_on(ops::dispatch(&h.server.app, Operation::CreateStream, Protocol::Json, body));
+        let body = bytes::Bytes::from_static(br#"{"StreamName":"fuzz","ShardCount":2}"#);
+        let _ = h.runtime.block_on(ops::dispatch(&h.server.app, Operation::CreateStream, Protocol::Json, &body));
         h
     })
 }
@@ -52,7 +52,7 @@ pub fn request(target: u8, cbor: bool, body: &[u8]) -> u16 {
     if op == Operation::DeleteStream && body.windows(4).any(|w| w == b"fuzz") {
         return 200;
     }
-    match h.runtime.block_on(ops::dispatch(&h.server.app, op, proto, body)) {
+    match h.runtime.block_on(ops::dispatch(&h.server.app, op, proto, &bytes::Bytes::copy_from_slice(body))) {
         Ok(_) => 200,
         Err(e) => {
             assert!(e.code != ErrorCode::InternalFailure, "{} answered InternalFailure: {e}", op.name());

@@ -95,10 +95,10 @@ impl Pipeline {
             .collect();
         let batch = self.next_batch;
         self.next_batch += 1;
-        let (client, done, name) = (self.client.clone(), self.done_tx.clone(), stream.clone());
+        let (client, wire, done, name) = (self.client.clone(), self.wire.clone(), self.done_tx.clone(), stream.clone());
         let task = tokio::spawn(async move {
             let t = Instant::now();
-            let result = sender::put_records(&client, &name, entries).await;
+            let result = sender::put_records(&client, &wire, &name, entries).await;
             let _ = done.send(Done::Put { batch, result, duration: t.elapsed() });
         });
         self.in_flight.insert(batch, InFlight { stream, records, started: now, task });

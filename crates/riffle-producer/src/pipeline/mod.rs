@@ -16,6 +16,7 @@ mod response;
 mod state;
 
 use crate::aggregator::Limits;
+use crate::cbor::Wire;
 use crate::config::ProducerConfig;
 use crate::dead_letter::Sink;
 use crate::outcome::FailureKind;
@@ -74,6 +75,8 @@ struct Closing {
 pub(crate) struct Pipeline {
     cfg: Arc<ProducerConfig>,
     client: aws_sdk_kinesis::Client,
+    /// PutRecords' encoding, CBOR until the endpoint refuses it.
+    wire: Arc<Wire>,
     ledger: Ledger,
     inbox: Arc<Inbox>,
     done_tx: mpsc::UnboundedSender<Done>,
@@ -99,6 +102,7 @@ impl Pipeline {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         Self {
             ledger: Ledger::new(shared, sink, cfg.record_ttl),
+            wire: Wire::new(cfg.cbor()),
             cfg,
             client,
             inbox,

@@ -25,6 +25,7 @@ pub use lifecycle::enforce_retention;
 
 use crate::catalog::{Shard, Stream};
 use crate::state::{App, now_ms};
+use bytes::Bytes;
 use riffle_proto::shapes::{HashKeyRangeOut, SequenceNumberRangeOut, ShardOut, StreamRef};
 use riffle_proto::{ApiError, Operation, Protocol, Violations};
 use riffle_types::{SequenceNumber, ShardId};
@@ -39,7 +40,7 @@ fn encode<T: Serialize>(proto: Protocol, out: T) -> Answer {
 }
 
 /// Runs one operation: decode, validate, act, encode.
-pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8]) -> Result<Answer, ApiError> {
+pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &Bytes) -> Result<Answer, ApiError> {
     use Operation::*;
     if let Some(fault) = app.config.faults.request_fault(op) {
         return Err(fault);
@@ -63,8 +64,12 @@ pub async fn dispatch(app: &Arc<App>, op: Operation, proto: Protocol, body: &[u8
         ListTagsForStream => encode(proto, tags::list(app, proto.decode(body)?).await?),
         PutRecord => encode(proto, records::put_record(app, proto.decode(body)?).await?),
         PutRecords => {
-            // The common form decodes in one pass; anything else (and every error) via serde.
-            let fast = matches!(proto, Protocol::Json).then(|| riffle_proto::put_records_json::decode(body)).flatten();
+            // The common form decodes in one pass (CBOR's data as slices of the body); anything
+            // else (and every error) via serde.
+            let fast = match proto {
+                Protocol::Json => riffle_proto::put_records_json::decode(body),
+                Protocol::Cbor => riffle_proto::put_records_cbor::decode(body),
+            };
             let input = match fast {
                 Some(input) => input,
                 None => proto.decode(body)?,
