@@ -48,6 +48,18 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
 /// Creates segment `id` holding the file header and a checkpoint frame, synced to disk, and
 /// syncs the directory. `replace` overwrites an existing file (recovery found it empty).
 /// Returns the file and its length.
+/// Asks the kernel to drop a sealed, synced segment's pages from its cache (see
+/// [`crate::LogOptions::cached_segments`]). Only advice: reads still work, from disk, and a
+/// refusal is logged and otherwise ignored.
+pub(crate) fn leave_page_cache(file: &File, path: &Path) {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    if let Err(e) = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed) {
+        tracing::debug!(path = %path.display(), error = %e, "could not drop a sealed segment from the page cache");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
+    let _ = (file, path);
+}
+
 pub(crate) fn create_segment(
     dir: &Path,
     id: u64,

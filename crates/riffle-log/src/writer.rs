@@ -17,7 +17,7 @@ use crate::format::{self, BlockInput, EncodedFrame, RecordRef};
 use crate::index::{self, BlockRef, Published, SegmentEntry, ShardCounters};
 use crate::segment;
 use crate::shared::{Shared, Stats};
-use crate::{AppendRecord, Appended, FsyncPolicy, LogError};
+use crate::{AppendRecord, Appended, FsyncPolicy, LogError, LogOptions};
 use riffle_types::ShardKey;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -73,6 +73,8 @@ pub(crate) struct Writer {
     syncer_thread: Option<JoinHandle<()>>,
     policy: FsyncPolicy,
     segment_bytes: u64,
+    /// See [`crate::LogOptions::cached_segments`].
+    cached_segments: Option<usize>,
     active: ActiveSegment,
     /// Counters handed out, which may run ahead of what readers see.
     counters: HashMap<ShardKey, ShardCounters>,
@@ -83,8 +85,7 @@ pub(crate) struct Writer {
 impl Writer {
     pub fn new(
         shared: Arc<Shared>,
-        policy: FsyncPolicy,
-        segment_bytes: u64,
+        opts: &LogOptions,
         active: ActiveSegment,
         counters: HashMap<ShardKey, ShardCounters>,
     ) -> Self {
@@ -92,8 +93,9 @@ impl Writer {
             shared,
             syncer: None,
             syncer_thread: None,
-            policy,
-            segment_bytes,
+            policy: opts.fsync,
+            segment_bytes: opts.segment_bytes,
+            cached_segments: opts.cached_segments,
             active,
             counters,
             unsynced_since: None,
@@ -318,6 +320,11 @@ impl Writer {
             let (sealed, blocks) = idx.activate(id, entry, Some(self.active.len));
             // Just written, so likely to be read soon: start it off in the cache.
             self.shared.cache.lock().insert(sealed, Arc::new(blocks));
+            // Synced above, so its pages are clean and can go.
+            let leaving = self.cached_segments.and_then(|n| sealed.checked_sub(n as u64));
+            if let Some(old) = leaving.and_then(|old| idx.segments.get(&old)) {
+                segment::leave_page_cache(&old.file, &old.path);
+            }
         }
         tracing::debug!(segment = id, "rolled to a new segment");
         self.active = next;
