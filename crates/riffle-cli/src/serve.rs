@@ -31,6 +31,11 @@ pub struct ServeArgs {
     /// by concurrent requests), `interval:<ms>`, or `never`.
     #[arg(long, default_value = "always", value_parser = parse_fsync)]
     fsync: FsyncPolicy,
+    /// Sealed log segments (128 MiB each) that keep their pages in the OS page cache besides
+    /// the active one, for consumers at the tail; older ones are dropped from it, so a busy log
+    /// does not fill memory. `all` leaves every page to the kernel.
+    #[arg(long, default_value = "2", value_parser = parse_page_cache_segments)]
+    page_cache_segments: PageCacheSegments,
     /// Region named in ARNs.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -153,6 +158,17 @@ fn parse_fsync(s: &str) -> Result<FsyncPolicy, String> {
     }
 }
 
+/// `--page-cache-segments`: a count, or `all` (no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCacheSegments(Option<usize>);
+
+fn parse_page_cache_segments(s: &str) -> Result<PageCacheSegments, String> {
+    match s {
+        "all" => Ok(PageCacheSegments(None)),
+        _ => s.parse().map(|n| PageCacheSegments(Some(n))).map_err(|_| format!("expected a count or all, got {s:?}")),
+    }
+}
+
 fn describe(policy: FsyncPolicy) -> String {
     match policy {
         FsyncPolicy::Always => "always".into(),
@@ -180,6 +196,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         metrics_addr: args.metrics_addr,
         storage: if args.in_memory { Storage::InMemory } else { Storage::Disk(args.data_dir.clone()) },
         fsync: args.fsync,
+        page_cache_segments: args.page_cache_segments.0,
         region: args.region,
         account_id: args.account_id,
         create_delay: Duration::from_millis(args.create_delay_ms),
@@ -244,4 +261,18 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_cache_segments_are_a_count_or_all() {
+        assert_eq!(parse_page_cache_segments("2"), Ok(PageCacheSegments(Some(2))));
+        assert_eq!(parse_page_cache_segments("0"), Ok(PageCacheSegments(Some(0))));
+        assert_eq!(parse_page_cache_segments("all"), Ok(PageCacheSegments(None)));
+        assert!(parse_page_cache_segments("-1").is_err());
+        assert!(parse_page_cache_segments("some").is_err());
+    }
 }

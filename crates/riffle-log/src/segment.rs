@@ -45,12 +45,10 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_err(dir, e))
 }
 
-/// Creates segment `id` holding the file header and a checkpoint frame, synced to disk, and
-/// syncs the directory. `replace` overwrites an existing file (recovery found it empty).
-/// Returns the file and its length.
 /// Asks the kernel to drop a sealed, synced segment's pages from its cache (see
-/// [`crate::LogOptions::cached_segments`]). Only advice: reads still work, from disk, and a
-/// refusal is logged and otherwise ignored.
+/// [`crate::LogOptions::cached_segments`]). Only advice: reads still work, from disk (and
+/// bring back what they read, which the kernel keeps or drops as it likes), and a refusal is
+/// logged and otherwise ignored. Dirty pages are never dropped, so it cannot lose a write.
 pub(crate) fn leave_page_cache(file: &File, path: &Path) {
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
     if let Err(e) = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed) {
@@ -60,6 +58,9 @@ pub(crate) fn leave_page_cache(file: &File, path: &Path) {
     let _ = (file, path);
 }
 
+/// Creates segment `id` holding the file header and a checkpoint frame, synced to disk, and
+/// syncs the directory. `replace` overwrites an existing file (recovery found it empty).
+/// Returns the file and its length.
 pub(crate) fn create_segment(
     dir: &Path,
     id: u64,

@@ -315,16 +315,18 @@ impl Writer {
         let next = ActiveSegment { id, file: Arc::new(file), path: Arc::new(path), len };
         let entry =
             SegmentEntry { file: Arc::clone(&next.file), path: Arc::clone(&next.path), len, shards: Vec::new() };
-        {
+        let leaving = {
             let mut idx = self.shared.index.write();
             let (sealed, blocks) = idx.activate(id, entry, Some(self.active.len));
             // Just written, so likely to be read soon: start it off in the cache.
             self.shared.cache.lock().insert(sealed, Arc::new(blocks));
-            // Synced above, so its pages are clean and can go.
-            let leaving = self.cached_segments.and_then(|n| sealed.checked_sub(n as u64));
-            if let Some(old) = leaving.and_then(|old| idx.segments.get(&old)) {
-                segment::leave_page_cache(&old.file, &old.path);
-            }
+            let old = self.cached_segments.and_then(|n| sealed.checked_sub(n as u64));
+            old.and_then(|old| idx.segments.get(&old)).map(|s| (Arc::clone(&s.file), Arc::clone(&s.path)))
+        };
+        // Synced at its own roll, so its pages are clean and can go; outside the index lock,
+        // which readers and every group's publishing wait on (dropping 128 MiB takes a while).
+        if let Some((file, path)) = leaving {
+            segment::leave_page_cache(&file, &path);
         }
         tracing::debug!(segment = id, "rolled to a new segment");
         self.active = next;

@@ -6,9 +6,9 @@
 //! answer into the JSON the SDK's parser reads ([`CborAnswers`]): the SDK still signs, sends,
 //! times out and reports errors as for any call.
 //!
-//! An endpoint that does not speak CBOR (moto, or a proxy in front of Kinesis) answers a CBOR
-//! call with an error in some other encoding: the producer then speaks JSON to it from that
-//! call on ([`Wire`]). `AWS_CBOR_DISABLE` in the environment (the Java SDK's switch) or
+//! An endpoint that does not speak CBOR (moto, say) answers a CBOR call with an error in some
+//! other encoding: the producer then speaks JSON to it from that call on ([`Wire`]), and the
+//! refused call is tried again. `AWS_CBOR_DISABLE` in the environment (the Java SDK's switch) or
 //! `cbor_enabled(false)` keeps it to JSON from the start.
 
 use aws_sdk_kinesis::config::interceptors::BeforeDeserializationInterceptorContextMut;
@@ -39,8 +39,8 @@ impl Wire {
         self.cbor.load(Ordering::Relaxed)
     }
 
-    /// The endpoint answered a CBOR call in another encoding: JSON from now on.
-    fn refused(&self, status: u16) {
+    /// The endpoint refused a CBOR call (see [`refuses_cbor`]): JSON from now on.
+    fn speak_json(&self, status: u16) {
         if self.cbor.swap(false, Ordering::Relaxed) {
             tracing::warn!(status, "the endpoint does not answer CBOR; PutRecords goes in JSON from now on");
         }
@@ -51,9 +51,33 @@ impl Wire {
 pub(crate) const CONTENT_TYPE: &str = Protocol::CBOR_CONTENT_TYPE;
 
 /// Turns a CBOR answer into JSON for the SDK, and notices an endpoint that does not speak
-/// CBOR. Attached only to calls sent in CBOR.
-#[derive(Debug)]
-pub(crate) struct CborAnswers(pub Arc<Wire>);
+/// CBOR. One per call sent in CBOR; its clone tells the sender whether this call was refused.
+#[derive(Debug, Clone)]
+pub(crate) struct CborAnswers {
+    wire: Arc<Wire>,
+    refused: Arc<AtomicBool>,
+}
+
+impl CborAnswers {
+    pub fn new(wire: Arc<Wire>) -> Self {
+        Self { wire, refused: Arc::default() }
+    }
+
+    /// Whether this call was answered as an endpoint answers an encoding it does not speak.
+    pub fn refused(&self) -> bool {
+        self.refused.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether an answer to a CBOR call says the endpoint does not speak CBOR: an error not in
+/// CBOR (a CBOR endpoint answers its errors in CBOR) of the kinds a JSON-only endpoint gives
+/// a body it cannot parse (moto: 500; others 400, 404, 415, ...). Not a refusal: a success in
+/// JSON (read as JSON), nor the errors a proxy or balancer in front of a CBOR endpoint gives
+/// whatever the body (403, 408, 413, 429, 502–504), which would turn CBOR off for good over
+/// a passing fault. Wrongly taken for one, an error costs only speed: JSON works everywhere.
+fn refuses_cbor(status: u16, content_type: Option<Protocol>) -> bool {
+    content_type != Some(Protocol::Cbor) && matches!(status, 400 | 404 | 405 | 406 | 415 | 422 | 500 | 501)
+}
 
 impl Intercept for CborAnswers {
     fn name(&self) -> &'static str {
@@ -68,11 +92,13 @@ impl Intercept for CborAnswers {
     ) -> Result<(), BoxError> {
         let response = context.response_mut();
         let content_type = response.headers().get("content-type").and_then(Protocol::from_content_type);
+        let status = response.status().as_u16();
         if content_type == Some(Protocol::Cbor) {
             let body = response.take_body();
             *response.body_mut() = SdkBody::from_body_1_x(AsJson { cbor: body, read: Vec::new(), done: false });
-        } else if !response.status().is_success() {
-            self.0.refused(response.status().as_u16());
+        } else if refuses_cbor(status, content_type) {
+            self.refused.store(true, Ordering::Relaxed);
+            self.wire.speak_json(status);
         }
         Ok(())
     }
@@ -202,6 +228,19 @@ mod tests {
         ciborium::into_writer(&v, &mut out).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&to_json(&out)).unwrap();
         assert_eq!(json, serde_json::json!({"b": "aGk=", "t": 7, "u": u64::MAX, "3": 1.5}));
+    }
+
+    #[test]
+    fn only_errors_a_json_endpoint_gives_count_as_refusals() {
+        let json = Some(Protocol::Json);
+        for status in [400, 404, 415, 500] {
+            assert!(refuses_cbor(status, json), "{status}");
+            assert!(refuses_cbor(status, None), "{status} without a content type");
+            assert!(!refuses_cbor(status, Some(Protocol::Cbor)), "{status} in CBOR is the endpoint's own answer");
+        }
+        for status in [200, 403, 408, 413, 429, 502, 503, 504] {
+            assert!(!refuses_cbor(status, json), "{status}");
+        }
     }
 
     #[test]

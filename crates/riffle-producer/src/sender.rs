@@ -121,13 +121,14 @@ pub(crate) async fn put_records(
             }
             *req.body_mut() = SdkBody::from(body.clone());
         });
-    if cbor {
-        call = call.interceptor(CborAnswers(wire.clone()));
+    let answers = cbor.then(|| CborAnswers::new(wire.clone()));
+    if let Some(answers) = &answers {
+        call = call.interceptor(answers.clone());
     }
     let out = match call.send().await {
         Ok(out) => out,
         // Refused for its encoding: worth sending again, now in JSON.
-        Err(e) if cbor && !wire.cbor() => {
+        Err(e) if answers.as_ref().is_some_and(CborAnswers::refused) => {
             let e = classify(e);
             return Err(RequestError::retryable(&e.code, format!("{} (sent in CBOR; JSON from now on)", e.message)));
         }

@@ -29,8 +29,9 @@ pub fn decode(body: &Bytes) -> Option<PutRecordsInput> {
             "StreamARN" if input.stream_arn.is_none() => input.stream_arn = Some(r.text()?.to_owned()),
             "Records" if input.records.is_none() => {
                 let n = r.array()?;
-                // Every entry takes a byte at least: a count beyond that is not reserved for.
-                let mut records = Vec::with_capacity(n.min(body.len()));
+                // Room for what a valid request holds (500 records; validation refuses more):
+                // a forged count must not reserve memory it does not back with bytes.
+                let mut records = Vec::with_capacity(n.min(500));
                 for _ in 0..n {
                     records.push(r.entry()?);
                 }

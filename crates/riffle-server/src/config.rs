@@ -21,6 +21,9 @@ pub struct ServerConfig {
     pub metrics_addr: Option<SocketAddr>,
     pub storage: Storage,
     pub fsync: FsyncPolicy,
+    /// Sealed log segments that keep their pages in the OS page cache besides the active one
+    /// (`None`: all); see `riffle_log::LogOptions::cached_segments`.
+    pub page_cache_segments: Option<usize>,
     /// Region and account that ARNs and error messages name.
     pub region: String,
     pub account_id: String,
@@ -58,6 +61,7 @@ impl Default for ServerConfig {
             metrics_addr: None,
             storage: Storage::Disk(PathBuf::from("riffle-data")),
             fsync: FsyncPolicy::Always,
+            page_cache_segments: riffle_log::LogOptions::default().cached_segments,
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             create_delay: Duration::from_millis(500),

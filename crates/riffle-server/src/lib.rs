@@ -128,7 +128,13 @@ pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
     std::fs::create_dir_all(&dir).map_err(dir_err)?;
     let metrics = metrics::Metrics::new();
     let observer: Arc<dyn riffle_log::LogObserver> = metrics.log.clone();
-    let log = Log::open(&dir.join("log"), LogOptions { fsync, observer: Some(observer), ..LogOptions::default() })?;
+    let options = LogOptions {
+        fsync,
+        cached_segments: config.page_cache_segments,
+        observer: Some(observer),
+        ..LogOptions::default()
+    };
+    let log = Log::open(&dir.join("log"), options)?;
     let store = CatalogStore::new(&dir);
     let mut cat = store.load()?;
     settle_after_restart(&mut cat, &log);
