@@ -6,6 +6,7 @@
 use crate::checkpointer::Checkpointer;
 use crate::config::ConsumerConfig;
 use crate::config::Retrieval;
+use crate::error::LeaseTableError;
 use crate::held::HeldLease;
 use crate::lease::Lease;
 use crate::lease_table::{FencedWrite, LeaseTable};
@@ -154,10 +155,13 @@ impl<P: RecordProcessor> ShardConsumer<P> {
             };
             if started.elapsed() >= self.config.handoff_timeout() {
                 tracing::warn!(shard = %self.snapshot.key, %previous, "previous owner did not hand the lease off in time; starting anyway");
-                return match self.lease.write(&FencedWrite::ClaimCheckpoint).await {
-                    Ok(()) => self.reread().await,
-                    Err(_) => Err(Exit::LeaseLost),
-                };
+                match self.lease.write(&FencedWrite::ClaimCheckpoint).await {
+                    Ok(()) => return self.reread().await,
+                    Err(LeaseTableError::ConditionFailed(_)) => return Err(Exit::LeaseLost),
+                    // The table could not be reached: the lease is still ours until renewals
+                    // say otherwise, so try again.
+                    Err(e) => tracing::warn!(shard = %self.snapshot.key, error = %e, "cannot claim the checkpoint yet"),
+                }
             }
             tokio::select! {
                 _ = self.lease.lost() => return Err(Exit::LeaseLost),
@@ -175,6 +179,10 @@ impl<P: RecordProcessor> ShardConsumer<P> {
                 Ok(())
             }
             Ok(_) => {
+                // Stolen while we waited: a thief that named us its checkpointOwner waits for us
+                // to let go, which we can at once (we have processed nothing), instead of after
+                // its handoff timeout. The write finds out which it is.
+                let _ = self.lease.write(&FencedWrite::Release).await;
                 self.lease.mark_lost();
                 Err(Exit::LeaseLost)
             }

@@ -1,5 +1,6 @@
 //! Graceful lease handoff: a worker stealing a lease from a live peer waits for it to
-//! checkpoint and let go, so no record is processed twice while leases move.
+//! checkpoint and let go, so no record is processed twice while leases move; a thief stolen
+//! from while it waits lets go at once.
 
 use crate::common::*;
 use riffle_testkit::TestServer;
@@ -104,5 +105,42 @@ async fn a_thief_starts_after_the_handoff_timeout_when_the_owner_is_frozen() {
     .await;
     let stolen = table.list().await.unwrap().into_iter().find(|l| l.owner.as_deref() == Some("b")).unwrap();
     assert_eq!(stolen.checkpoint_owner, None, "b claimed the checkpoint: {stolen:?}");
+    b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thief_stolen_from_while_it_waits_lets_go_at_once() {
+    let server = TestServer::start().await;
+    let _client = stream(&server, "relay", 2).await;
+    let log = Log::default();
+    // No lease expires and no handoff times out within the test.
+    let slow = |w: &str| {
+        config("relay-app", "relay", w)
+            .failover_time(Duration::from_secs(120))
+            .graceful_lease_handoff_timeout(Duration::from_secs(300))
+    };
+    let a = start(&server, slow("a"), &log).await;
+    let table = leases(&server, "relay-app");
+    wait_until("a holds both leases", LONG, || async { owners(&table).await.get("a") == Some(&2) }).await;
+    // a freezes, so b, stealing one lease, waits for a handoff that will not come.
+    a.abort();
+    let b = start(&server, slow("b"), &log).await;
+    wait_until("b steals one lease", LONG, || async { owners(&table).await.get("b") == Some(&1) }).await;
+    // A third worker steals it from b as workers steal, naming b the checkpointOwner it waits
+    // for (retried should b renew in between).
+    let mut key = String::new();
+    for _ in 0..10 {
+        let waiting = table.list().await.unwrap().into_iter().find(|l| l.owner.as_deref() == Some("b")).unwrap();
+        assert_eq!(waiting.checkpoint_owner.as_deref(), Some("a"), "b waits for a: {waiting:?}");
+        key = waiting.key.clone();
+        if table.take_from(&waiting, "c", Some("b")).await.is_ok() {
+            break;
+        }
+    }
+    wait_until("b lets go long before its handoff timeout", Duration::from_secs(20), || async {
+        let l = table.get(&key).await.unwrap().unwrap();
+        l.owner.as_deref() == Some("c") && l.checkpoint_owner.is_none()
+    })
+    .await;
     b.shutdown().await.unwrap();
 }
