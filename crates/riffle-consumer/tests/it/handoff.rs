@@ -81,23 +81,39 @@ async fn stealing_from_a_live_worker_processes_every_record_exactly_once() {
     b.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thief_starts_after_the_handoff_timeout_when_the_owner_is_frozen() {
+/// A thief waiting on a frozen owner: `a` took both leases of a 2-shard stream and froze (its
+/// leases far from expiry), then `b` stole one with `handoff_timeout` to wait for a handoff
+/// that will not come.
+struct Frozen {
+    server: TestServer,
+    client: aws_sdk_kinesis::Client,
+    table: riffle_consumer::LeaseTable,
+    log: Log,
+    b: riffle_consumer::WorkerHandle,
+}
+
+async fn thief_of_a_frozen_owner(name: &str, handoff_timeout: Duration) -> Frozen {
     let server = TestServer::start().await;
-    let client = stream(&server, "frozen", 2).await;
+    let client = stream(&server, name, 2).await;
     let log = Log::default();
+    let app = format!("{name}-app");
     let slow = |w: &str| {
-        config("frozen-app", "frozen", w)
-            .failover_time(Duration::from_secs(120))
-            .graceful_lease_handoff_timeout(Duration::from_secs(1))
+        config(&app, name, w).failover_time(Duration::from_secs(120)).graceful_lease_handoff_timeout(handoff_timeout)
     };
     let a = start(&server, slow("a"), &log).await;
-    let table = leases(&server, "frozen-app");
+    let table = leases(&server, &app);
     wait_until("a holds both leases", LONG, || async { owners(&table).await.get("a") == Some(&2) }).await;
     // a stops answering (as a frozen process would) but its leases are far from expiry.
     a.abort();
     let b = start(&server, slow("b"), &log).await;
     wait_until("b steals one lease", LONG, || async { owners(&table).await.get("b") == Some(&1) }).await;
+    Frozen { server, client, table, log, b }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thief_starts_after_the_handoff_timeout_when_the_owner_is_frozen() {
+    let Frozen { server: _server, client, table, log, b } =
+        thief_of_a_frozen_owner("frozen", Duration::from_secs(1)).await;
     put(&client, "frozen", &keys(8), 0..5).await;
     wait_until("b processes on the stolen shard after the timeout", LONG, || async {
         log.events().iter().any(|e| matches!(e, Event::Record { worker, .. } if worker == "b"))
@@ -110,22 +126,8 @@ async fn a_thief_starts_after_the_handoff_timeout_when_the_owner_is_frozen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thief_stolen_from_while_it_waits_lets_go_at_once() {
-    let server = TestServer::start().await;
-    let _client = stream(&server, "relay", 2).await;
-    let log = Log::default();
-    // No lease expires and no handoff times out within the test.
-    let slow = |w: &str| {
-        config("relay-app", "relay", w)
-            .failover_time(Duration::from_secs(120))
-            .graceful_lease_handoff_timeout(Duration::from_secs(300))
-    };
-    let a = start(&server, slow("a"), &log).await;
-    let table = leases(&server, "relay-app");
-    wait_until("a holds both leases", LONG, || async { owners(&table).await.get("a") == Some(&2) }).await;
-    // a freezes, so b, stealing one lease, waits for a handoff that will not come.
-    a.abort();
-    let b = start(&server, slow("b"), &log).await;
-    wait_until("b steals one lease", LONG, || async { owners(&table).await.get("b") == Some(&1) }).await;
+    // No handoff times out within the test.
+    let Frozen { server: _server, table, b, .. } = thief_of_a_frozen_owner("relay", Duration::from_secs(300)).await;
     // A third worker steals it from b as workers steal, naming b the checkpointOwner it waits
     // for (retried should b renew in between).
     let mut key = String::new();
