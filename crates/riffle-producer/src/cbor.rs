@@ -47,9 +47,6 @@ impl Wire {
     }
 }
 
-/// `Content-Type` of a CBOR call.
-pub(crate) const CONTENT_TYPE: &str = Protocol::CBOR_CONTENT_TYPE;
-
 /// Turns a CBOR answer into JSON for the SDK, and notices an endpoint that does not speak
 /// CBOR. One per call sent in CBOR; its clone tells the sender whether this call was refused.
 #[derive(Debug, Clone)]

@@ -117,7 +117,7 @@ pub(crate) async fn put_records(
         client.put_records().stream_name(stream).set_records(Some(Vec::new())).customize().mutate_request(move |req| {
             req.headers_mut().insert("content-length", body.len().to_string());
             if cbor {
-                req.headers_mut().insert("content-type", crate::cbor::CONTENT_TYPE);
+                req.headers_mut().insert("content-type", riffle_proto::Protocol::CBOR_CONTENT_TYPE);
             }
             *req.body_mut() = SdkBody::from(body.clone());
         });

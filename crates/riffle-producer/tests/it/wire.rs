@@ -72,6 +72,14 @@ async fn relay(
     Ok(Response::from_parts(head, Full::new(body.collect().await?.to_bytes())))
 }
 
+/// A server with a 4-shard stream "s", and the proxy in front of it.
+async fn behind_proxy(refuse_cbor: bool) -> (TestServer, String, Arc<Calls>) {
+    let server = server_with(|_| {}).await;
+    stream(&server, "s", 4).await;
+    let (url, calls) = proxy(&server, refuse_cbor).await;
+    (server, url, calls)
+}
+
 /// Puts `n` records through a producer sent to `url`, and checks each was written and can be
 /// read back.
 async fn deliver_through(server: &TestServer, url: &str, config: riffle_producer::ProducerConfig, n: usize) {
@@ -86,9 +94,7 @@ async fn deliver_through(server: &TestServer, url: &str, config: riffle_producer
 
 #[tokio::test]
 async fn put_records_goes_in_cbor_by_default() {
-    let server = server_with(|_| {}).await;
-    stream(&server, "s", 4).await;
-    let (url, calls) = proxy(&server, false).await;
+    let (server, url, calls) = behind_proxy(false).await;
     deliver_through(&server, &url, quick(), 300).await;
     assert!(calls.cbor.load(Ordering::SeqCst) > 0);
     assert_eq!(calls.json.load(Ordering::SeqCst), 0);
@@ -96,9 +102,7 @@ async fn put_records_goes_in_cbor_by_default() {
 
 #[tokio::test]
 async fn put_records_goes_in_json_when_cbor_is_off() {
-    let server = server_with(|_| {}).await;
-    stream(&server, "s", 4).await;
-    let (url, calls) = proxy(&server, false).await;
+    let (server, url, calls) = behind_proxy(false).await;
     deliver_through(&server, &url, quick().cbor_enabled(false), 300).await;
     assert_eq!(calls.cbor.load(Ordering::SeqCst), 0);
     assert!(calls.json.load(Ordering::SeqCst) > 0);
@@ -106,9 +110,7 @@ async fn put_records_goes_in_json_when_cbor_is_off() {
 
 #[tokio::test]
 async fn an_endpoint_that_refuses_cbor_gets_json_and_every_record() {
-    let server = server_with(|_| {}).await;
-    stream(&server, "s", 4).await;
-    let (url, calls) = proxy(&server, true).await;
+    let (server, url, calls) = behind_proxy(true).await;
     deliver_through(&server, &url, quick(), 300).await;
     let refused = calls.cbor.load(Ordering::SeqCst);
     // Calls already on their way when the first refusal came back may be refused too: at most
